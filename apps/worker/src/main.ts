@@ -1,0 +1,31 @@
+import 'reflect-metadata';
+import { loadConfigOrExit } from '@assigner/config';
+import { createKafka, ensureTopics, KafkaBatchServer } from '@assigner/messaging';
+import { NestFactory } from '@nestjs/core';
+import { Logger, PinoLogger } from 'nestjs-pino';
+import { WorkerModule } from './worker.module';
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const app = await NestFactory.create(WorkerModule.register(config), { bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  app.enableShutdownHooks();
+
+  const logger = (await app.resolve(PinoLogger)).logger;
+  const partitions = config.TOPIC_PARTITIONS;
+  await ensureTopics(createKafka(config, logger, 'worker-admin'), [
+    ...config.INPUT_TOPICS.map((topic) => ({ topic, numPartitions: partitions })),
+    { topic: config.ANALYTICS_TOPIC, numPartitions: partitions },
+    { topic: config.DLQ_TOPIC, numPartitions: partitions },
+  ]);
+
+  app.connectMicroservice({ strategy: app.get(KafkaBatchServer) }, { inheritAppConfig: true });
+  await app.startAllMicroservices();
+  await app.listen(config.WORKER_HTTP_PORT, config.WORKER_HTTP_HOST);
+  logger.info({ url: await app.getUrl() }, 'worker ready');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`worker failed to start: ${String((error as Error).stack ?? error)}\n`);
+  process.exit(1);
+});

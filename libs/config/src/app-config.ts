@@ -1,0 +1,125 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  ArrayNotEmpty,
+  IsIn,
+  IsInt,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  validateSync,
+  type ValidationError,
+} from 'class-validator';
+
+const splitList = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((part) => part.trim())
+        .filter((part) => part.length > 0)
+    : value;
+
+const toInt = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+
+const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/**
+ * Every setting the apps read, from environment variables. The same names serve the local
+ * services started by `npm start` and the docker-compose setup.
+ */
+export class AppConfig {
+  @Transform(splitList)
+  @ArrayNotEmpty({ message: 'must list at least one broker as host:port' })
+  @Matches(/^[^\s:,]+:\d{1,5}$/, {
+    each: true,
+    message: 'must be a comma-separated list of host:port',
+  })
+  KAFKA_BROKERS: string[] = [];
+
+  @IsString()
+  @Matches(/^mongodb(\+srv)?:\/\/\S+$/, { message: 'must be a mongodb:// or mongodb+srv:// URL' })
+  MONGO_URL = '';
+
+  @Matches(/^[a-zA-Z0-9_-]{1,63}$/, {
+    message: 'must be a database name (letters, digits, _ or -)',
+  })
+  MONGO_DB = 'experiment_assigner';
+
+  @Matches(/^[a-zA-Z0-9._-]{1,100}$/, { message: 'must be a Kafka client id' })
+  KAFKA_CLIENT_ID = 'experiment-assigner';
+
+  @Matches(/^[a-zA-Z0-9._-]{1,200}$/, { message: 'must be a Kafka consumer group id' })
+  WORKER_GROUP_ID = 'experiment-assigner-worker';
+
+  @Transform(splitList)
+  @ArrayNotEmpty({ message: 'must list at least one topic' })
+  @Matches(TOPIC_NAME, { each: true, message: 'must be a comma-separated list of topic names' })
+  INPUT_TOPICS: string[] = ['openedx.tracking-log'];
+
+  @Matches(TOPIC_NAME, { message: 'must be a topic name' })
+  ANALYTICS_TOPIC = 'experiment-assigner.analytics';
+
+  @Matches(TOPIC_NAME, { message: 'must be a topic name' })
+  DLQ_TOPIC = 'experiment-assigner.dlq';
+
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number from 1 to 10000' })
+  @Min(1, { message: 'must be a whole number from 1 to 10000' })
+  @Max(10000, { message: 'must be a whole number from 1 to 10000' })
+  TOPIC_PARTITIONS = 6;
+
+  @IsString()
+  ADMIN_API_HOST = '127.0.0.1';
+
+  @Transform(toInt)
+  @IsInt({ message: 'must be a port number' })
+  @Min(0, { message: 'must be a port number' })
+  @Max(65535, { message: 'must be a port number' })
+  ADMIN_API_PORT = 3000;
+
+  @IsString()
+  WORKER_HTTP_HOST = '127.0.0.1';
+
+  @Transform(toInt)
+  @IsInt({ message: 'must be a port number' })
+  @Min(0, { message: 'must be a port number' })
+  @Max(65535, { message: 'must be a port number' })
+  WORKER_HTTP_PORT = 9464;
+
+  @IsIn(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })
+  LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function describe(errors: ValidationError[]): string[] {
+  return errors.map((error) => {
+    const reasons = Object.values(error.constraints ?? {}).join(', ');
+    const unset =
+      error.value === undefined ||
+      error.value === '' ||
+      (Array.isArray(error.value) && error.value.length === 0);
+    return `${error.property} ${reasons} (${unset ? 'not set' : `got ${JSON.stringify(error.value)}`})`;
+  });
+}
+
+/**
+ * Validates the environment into an AppConfig. Throws a ConfigError whose one-line message names
+ * every bad setting, so a misconfigured process fails at start rather than on first use.
+ */
+export function loadConfig(env: Record<string, string | undefined>): AppConfig {
+  const known = Object.keys(new AppConfig());
+  const relevant = Object.fromEntries(
+    Object.entries(env).filter(([key, value]) => known.includes(key) && value !== ''),
+  );
+  const config = plainToInstance(AppConfig, relevant);
+  const errors = validateSync(config, { forbidUnknownValues: true, stopAtFirstError: true });
+  if (errors.length > 0) {
+    throw new ConfigError(`Invalid configuration: ${describe(errors).join('; ')}`);
+  }
+  return config;
+}

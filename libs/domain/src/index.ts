@@ -1,0 +1,1 @@
+export { stableBucket } from './bucketing/stable-bucket';

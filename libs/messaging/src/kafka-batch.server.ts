@@ -1,0 +1,79 @@
+import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Logger } from 'pino';
+
+export type BatchHandler = (payload: EachBatchPayload) => Promise<void>;
+
+export interface KafkaBatchServerOptions {
+  kafka: Kafka;
+  groupId: string;
+  topics: string[];
+  handleBatch: BatchHandler;
+  logger: Logger;
+}
+
+/**
+ * A Nest transport that hands whole batches to one handler with automatic commits off. The
+ * stock Kafka transport works message by message and commits on its own; exactly-once output
+ * needs the handler to commit offsets inside its own producer transaction instead.
+ */
+export class KafkaBatchServer extends Server implements CustomTransportStrategy {
+  private consumer: Consumer | undefined;
+  private joined = false;
+
+  constructor(private readonly options: KafkaBatchServerOptions) {
+    super();
+  }
+
+  /** True once this worker holds a place in the consumer group. */
+  get hasJoinedGroup(): boolean {
+    return this.joined;
+  }
+
+  async listen(callback: (error?: unknown) => void): Promise<void> {
+    try {
+      await this.start();
+      callback();
+    } catch (error) {
+      callback(error);
+    }
+  }
+
+  private async start(): Promise<void> {
+    const { kafka, groupId, topics, handleBatch, logger } = this.options;
+    const consumer = kafka.consumer({ groupId, rebalanceTimeout: 30_000, sessionTimeout: 30_000 });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.joined = true;
+      logger.info(
+        { groupId, memberId: payload.memberId, assignment: payload.memberAssignment },
+        'joined consumer group',
+      );
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.joined = false;
+      logger.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
+    });
+    consumer.on(consumer.events.STOP, () => {
+      this.joined = false;
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics, fromBeginning: true });
+    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: handleBatch });
+  }
+
+  async close(): Promise<void> {
+    // disconnect() lets the batch in hand finish, then leaves the group.
+    await this.consumer?.disconnect();
+    this.joined = false;
+  }
+
+  on(): never {
+    throw new Error('KafkaBatchServer delivers batches to its handler; it has no event listeners');
+  }
+
+  unwrap<T>(): T {
+    if (!this.consumer) throw new Error('KafkaBatchServer is not listening yet');
+    return this.consumer as T;
+  }
+}

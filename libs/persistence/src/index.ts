@@ -1,0 +1,1 @@
+export { InjectDb, MONGO_DB, MongoHealthIndicator, MongoModule } from './mongo.module';

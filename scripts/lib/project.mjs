@@ -1,0 +1,77 @@
+// Shared helpers for the project's scripts. Plain Node with no dependencies: these run before
+// node_modules exists.
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const CACHE = join(ROOT, '.cache');
+
+/** Progress notes go to stderr so that commands like the CLI keep stdout for their output. */
+export function note(message) {
+  process.stderr.write(`[assigner] ${message}\n`);
+}
+
+export function hashFiles(paths) {
+  const hash = createHash('sha256');
+  for (const path of paths) hash.update(readFileSync(path));
+  return hash.digest('hex');
+}
+
+/** Runs a command to completion; rejects with its exit code in the message. */
+export function run(command, args, options = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd: ROOT,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      ...options,
+    });
+    child.on('error', reject);
+    child.on('exit', (code, signal) =>
+      code === 0
+        ? resolve()
+        : reject(new Error(`${command} ${args.join(' ')} failed (${signal ?? `exit ${code}`})`)),
+    );
+  });
+}
+
+/** Runs a step only when its inputs changed since it last succeeded (a stamp file keeps the hash). */
+export async function onceFor(stampPath, inputs, step) {
+  const wanted = hashFiles(inputs);
+  if (existsSync(stampPath) && readFileSync(stampPath, 'utf8') === wanted) return false;
+  await step();
+  mkdirSync(dirname(stampPath), { recursive: true });
+  writeFileSync(stampPath, wanted);
+  return true;
+}
+
+/** npm ci when node_modules is missing or older than package-lock.json. */
+export async function ensureDependencies() {
+  const stamp = join(ROOT, 'node_modules', '.assigner-installed');
+  await onceFor(stamp, [join(ROOT, 'package-lock.json')], async () => {
+    note('installing npm dependencies (npm ci)');
+    await run('npm', ['ci', '--no-audit', '--no-fund'], {
+      stdio: ['ignore', process.stderr, 'inherit'],
+    });
+  });
+}
+
+/** Compiles apps and libs to dist/ with swc (well under a second); type checking is `npm run typecheck`. */
+export async function build() {
+  await run(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules', '@swc', 'cli', 'bin', 'swc.js'),
+      'apps',
+      'libs',
+      '-d',
+      'dist',
+      '--config-file',
+      '.swcrc',
+      '--quiet',
+    ],
+    { stdio: ['ignore', process.stderr, 'inherit'] },
+  );
+}
