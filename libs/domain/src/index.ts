@@ -1,1 +1,50 @@
+export { applyEvent, type AssignmentChange, type EventOutcome } from './assignment/apply-event';
+export { messageIdOf, type MessageIdParts } from './assignment/message-id';
+export {
+  assignmentKey,
+  emptyUserState,
+  type AssignmentRecord,
+  type BucketChange,
+  type EnrollmentRecord,
+  type UserState,
+} from './assignment/user-state';
 export { stableBucket } from './bucketing/stable-bucket';
+export { stableBucketReference } from './bucketing/stable-bucket-reference';
+export {
+  decide,
+  type BucketedReason,
+  type Decision,
+  type DecisionInput,
+  type DecisionTrace,
+  type NotBucketedReason,
+} from './decision/decide';
+export {
+  usableUsername,
+  type EnrollmentAction,
+  type EnrollmentEvent,
+  type LearnerEvent,
+  type PageViewEvent,
+} from './events/learner-event';
+export {
+  bucketFlagName,
+  FLAG_RULE_DEFAULTS,
+  namespacedName,
+  type Experiment,
+  type FlagRule,
+  type Scope,
+  type Toggle,
+  type Trigger,
+} from './experiment/experiment';
+export { orgOfCourse } from './flags/course-key';
+export {
+  evaluateFlag,
+  type FlagOutcome,
+  type FlagRuleName,
+  type FlagSubject,
+} from './flags/flag-evaluation';
+export { formatMicros, parseIsoMicros, type Micros } from './time/iso-time';
+export {
+  checkEnrollmentWindow,
+  type WindowCheck,
+  type WindowVerdict,
+} from './windows/enrollment-window';

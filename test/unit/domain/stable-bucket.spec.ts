@@ -1,15 +1,8 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { stableBucket } from '@assigner/domain';
+import { stableBucket, stableBucketReference as referenceBucket } from '@assigner/domain';
 import { md5Words } from '../../../libs/domain/src/bucketing/md5';
 import vectors from '../../fixtures/stable-bucketing-vectors.json';
-
-/** The Python original, transcribed literally: hexdigest, two regex passes, int(_, 2) % count. */
-function referenceBucket(group: string, count: number, username: string): number {
-  const hex = createHash('md5').update(group, 'utf8').update(username, 'utf8').digest('hex');
-  const bits = hex.replace(/[0-7]/g, '0').replace(/[89a-f]/g, '1');
-  return Number(BigInt(`0b${bits}`) % BigInt(count));
-}
 
 function digestHex(text: string): string {
   return md5Words(text)

@@ -1,0 +1,106 @@
+import 'reflect-metadata';
+import { Command, CommanderError, Option } from 'commander';
+import { bucketOne, bucketStdin } from './commands/bucket.command';
+import { simulate } from './commands/simulate.command';
+import { findUsernames } from './commands/usernames.command';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './usage-error';
+
+function program(): Command {
+  const root = new Command('assigner')
+    .description(
+      'Open edX experiment bucketing: the same buckets as ExperimentWaffleFlag, from the event stream',
+    )
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => process.stdout.write(text),
+      writeErr: (text) => process.stderr.write(text),
+    });
+
+  root
+    .command('bucket')
+    .description(
+      "print the bucket of USERNAME in GROUP of COUNT buckets (edx-platform's stable_bucketing_hash_group)",
+    )
+    .argument('[group]')
+    .argument('[count]')
+    .argument('[username]')
+    .option(
+      '--stdin',
+      'read JSON lines {"group","count","username"} and write each back with "bucket" added',
+    )
+    .action(
+      async (group?: string, count?: string, username?: string, options?: { stdin?: boolean }) => {
+        if (options?.stdin) {
+          if (group !== undefined)
+            throw new UsageError(['bucket --stdin takes no positional arguments']);
+          process.exitCode = await bucketStdin();
+          return;
+        }
+        if (group === undefined || count === undefined || username === undefined) {
+          throw new UsageError(['bucket needs GROUP COUNT USERNAME, or --stdin']);
+        }
+        bucketOne(group, count, username);
+      },
+    );
+
+  root
+    .command('usernames')
+    .description('print usernames that land in one bucket, to pick test accounts')
+    .requiredOption('--group <group>', 'bucketing group, e.g. course_experience.animated_exy')
+    .requiredOption('--count <count>', 'number of buckets')
+    .requiredOption('--bucket <bucket>', 'the bucket wanted')
+    .option('-n <n>', 'how many usernames', '10')
+    .option('--prefix <prefix>', 'username prefix', 'test_')
+    .action(
+      (options: { group: string; count: string; bucket: string; n: string; prefix: string }) =>
+        findUsernames(options),
+    );
+
+  root
+    .command('simulate')
+    .description(
+      'run an event log through the assignment pipeline offline, in order, with no services',
+    )
+    .requiredOption('--events <file>', 'tracking-log or NDJSON file, plain or gzip; - for stdin')
+    .requiredOption('--experiments <file>', 'experiments file {"experiments": [...]}')
+    .requiredOption('--assignments-out <file>', 'final assignments, one JSON line each')
+    .requiredOption(
+      '--analytics-out <file>',
+      'analytics messages in emission order, one JSON line each',
+    )
+    .addOption(new Option('--dlq-out <file>', 'invalid input lines with their reasons'))
+    .action(
+      async (options: {
+        events: string;
+        experiments: string;
+        assignmentsOut: string;
+        analyticsOut: string;
+        dlqOut?: string;
+      }) => {
+        await simulate(options);
+      },
+    );
+
+  return root;
+}
+
+async function main(argv: string[]): Promise<number> {
+  try {
+    await program().parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    }
+    if (error instanceof UsageError) {
+      process.stderr.write(`assigner: ${error.message}\n`);
+      return EXIT_USAGE;
+    }
+    process.stderr.write(`assigner: ${(error as Error).stack ?? String(error)}\n`);
+    return EXIT_FAILURE;
+  }
+}
+
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

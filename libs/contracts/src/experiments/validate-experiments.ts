@@ -1,0 +1,164 @@
+import {
+  FLAG_RULE_DEFAULTS,
+  namespacedName,
+  parseIsoMicros,
+  type Experiment,
+  type FlagRule,
+  type Toggle,
+} from '@assigner/domain';
+import { plainToInstance } from 'class-transformer';
+import { validateSync, type ValidationError } from 'class-validator';
+import { ExperimentDefinitionDto, FlagRuleDto } from './experiment-definition.dto';
+
+export type Validated<T> =
+  { ok: true; value: T; warnings: string[] } | { ok: false; problems: string[] };
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** class-validator's error tree as "path: message" lines. */
+function flatten(errors: ValidationError[], path: string): string[] {
+  return errors.flatMap((error) => {
+    const here = `${path}.${error.property}`;
+    const own = Object.values(error.constraints ?? {}).map((message) =>
+      message.startsWith('property ') ? `${here}: is not a known field` : `${here}: ${message}`,
+    );
+    return [...own, ...flatten(error.children ?? [], here)];
+  });
+}
+
+function validateDto<T extends object>(
+  cls: new () => T,
+  input: Record<string, unknown>,
+  path: string,
+): { dto: T; problems: string[] } {
+  const dto = plainToInstance(cls, input);
+  const errors = validateSync(dto, {
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    forbidUnknownValues: true,
+  });
+  return { dto, problems: flatten(errors, path) };
+}
+
+function toggles(
+  record: Record<string, unknown> | undefined,
+  path: string,
+  problems: string[],
+): Record<string, Toggle> {
+  const result: Record<string, Toggle> = {};
+  for (const [key, value] of Object.entries(record ?? {})) {
+    if (key.length === 0) problems.push(`${path}: keys must not be empty`);
+    else if (value !== 'on' && value !== 'off')
+      problems.push(`${path}.${key}: must be "on" or "off"`);
+    else result[key] = value;
+  }
+  return result;
+}
+
+function flagRule(input: unknown, path: string, problems: string[]): FlagRule | undefined {
+  if (!isPlainObject(input)) {
+    problems.push(`${path}: must be an object`);
+    return undefined;
+  }
+  const { dto, problems: found } = validateDto(FlagRuleDto, input, path);
+  problems.push(...found);
+  return {
+    everyone: dto.everyone ?? FLAG_RULE_DEFAULTS.everyone,
+    percent: dto.percent ?? FLAG_RULE_DEFAULTS.percent,
+    authenticated: dto.authenticated ?? false,
+    staff: dto.staff ?? false,
+    superusers: dto.superusers ?? false,
+    users: dto.users ?? [],
+    courses: toggles(dto.courses, `${path}.courses`, problems),
+    orgs: toggles(dto.orgs, `${path}.orgs`, problems),
+  };
+}
+
+/**
+ * Validates one experiment definition and fills its defaults. Every problem is reported with its
+ * path (e.g. `experiments[2].bucketFlags.5: bucket 5 is outside numBuckets 3`). Window bounds
+ * that do not parse are accepted, as edx-platform accepts them, with a warning: such an
+ * experiment buckets nobody into course decisions until they are fixed.
+ */
+export function validateExperiment(input: unknown, path = 'experiment'): Validated<Experiment> {
+  if (!isPlainObject(input)) return { ok: false, problems: [`${path}: must be an object`] };
+  const { dto, problems } = validateDto(ExperimentDefinitionDto, input, path);
+  const numBuckets = Number.isInteger(dto.numBuckets) ? dto.numBuckets! : 2;
+
+  const flag = isPlainObject(dto.flag) ? flagRule(dto.flag, `${path}.flag`, problems) : undefined;
+  const bucketFlags: Record<number, FlagRule> = {};
+  for (const [key, value] of Object.entries(
+    isPlainObject(dto.bucketFlags) ? dto.bucketFlags : {},
+  )) {
+    const bucket = /^(0|[1-9]\d*)$/.test(key) ? Number(key) : undefined;
+    if (bucket === undefined)
+      problems.push(`${path}.bucketFlags.${key}: keys must be bucket numbers`);
+    else if (bucket >= numBuckets)
+      problems.push(
+        `${path}.bucketFlags.${key}: bucket ${bucket} is outside numBuckets ${numBuckets}`,
+      );
+    const rule = flagRule(value, `${path}.bucketFlags.${key}`, problems);
+    if (bucket !== undefined && rule) bucketFlags[bucket] = rule;
+  }
+
+  const keyValues: Record<string, string> = {};
+  const warnings: string[] = [];
+  for (const [key, value] of Object.entries(isPlainObject(dto.keyValues) ? dto.keyValues : {})) {
+    if (typeof value !== 'string') problems.push(`${path}.keyValues.${key}: must be a string`);
+    else keyValues[key] = value;
+  }
+  for (const bound of ['enrollment_start', 'enrollment_end']) {
+    const value = keyValues[bound];
+    if (value && parseIsoMicros(value) === undefined) {
+      warnings.push(
+        `${path}.keyValues.${bound}: "${value}" is not an ISO-8601 date; course decisions will not bucket anyone`,
+      );
+    }
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  return {
+    ok: true,
+    warnings,
+    value: {
+      namespace: dto.namespace,
+      name: dto.name,
+      experimentId: dto.experimentId,
+      numBuckets,
+      courseAwareBucketing: dto.courseAwareBucketing ?? true,
+      scope: dto.scope ?? 'course',
+      triggers: dto.triggers ?? ['page_view'],
+      flag,
+      bucketFlags,
+      keyValues,
+    },
+  };
+}
+
+/** An experiments file, `{"experiments": [...]}`: all valid, or nothing. */
+export function validateExperimentsFile(input: unknown): Validated<Experiment[]> {
+  if (!isPlainObject(input) || !Array.isArray(input.experiments)) {
+    return {
+      ok: false,
+      problems: ['experiments: the file must be an object {"experiments": [...]}'],
+    };
+  }
+  const extra = Object.keys(input).filter((key) => key !== 'experiments');
+  const problems = extra.map((key) => `${key}: is not a known field`);
+  const warnings: string[] = [];
+  const experiments: Experiment[] = [];
+  const seen = new Map<string, number>();
+  input.experiments.forEach((item, index) => {
+    const path = `experiments[${index}]`;
+    const result = validateExperiment(item, path);
+    if (!result.ok) return problems.push(...result.problems);
+    warnings.push(...result.warnings);
+    const name = namespacedName(result.value);
+    const first = seen.get(name);
+    if (first !== undefined)
+      problems.push(`${path}.name: ${name} is already defined by experiments[${first}]`);
+    seen.set(name, index);
+    experiments.push(result.value);
+  });
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, value: experiments, warnings };
+}

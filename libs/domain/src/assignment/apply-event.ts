@@ -1,0 +1,124 @@
+import { decide, type Decision } from '../decision/decide';
+import { namespacedName, type Experiment } from '../experiment/experiment';
+import type { LearnerEvent } from '../events/learner-event';
+import { assignmentKey, type AssignmentRecord, type UserState } from './user-state';
+
+/** A decision that created an assignment or moved it to another bucket: it must be published. */
+export interface AssignmentChange {
+  assignment: AssignmentRecord;
+  previousBucket?: number;
+  event: LearnerEvent;
+  experiment: Experiment;
+}
+
+export interface EventOutcome {
+  decisions: { experiment: Experiment; courseId: string | null; decision: Decision }[];
+  changes: AssignmentChange[];
+}
+
+/** Which experiments this event asks a decision of, and for which course (null: none). */
+function triggered(
+  event: LearnerEvent,
+  experiments: readonly Experiment[],
+): { experiment: Experiment; courseId: string | null }[] {
+  const trigger =
+    event.kind === 'page_view'
+      ? 'page_view'
+      : event.action === 'activated'
+        ? 'enrollment'
+        : undefined;
+  if (!trigger) return [];
+  const courseId = event.courseId ?? null;
+  const result: { experiment: Experiment; courseId: string | null }[] = [];
+  for (const experiment of experiments) {
+    if (!experiment.triggers.includes(trigger)) continue;
+    if (experiment.scope === 'global') result.push({ experiment, courseId: null });
+    else if (courseId !== null) result.push({ experiment, courseId });
+  }
+  return result;
+}
+
+/** Remembers what this event tells about the learner: their username, their enrollment's creation. */
+function absorb(state: UserState, event: LearnerEvent): void {
+  if (event.username !== undefined) state.username = event.username;
+  if (event.kind !== 'enrollment') return;
+  const seenAt = Math.min(event.time, event.createdAt ?? event.time);
+  const known = state.enrollments.get(event.courseId);
+  state.enrollments.set(event.courseId, {
+    createdAt: known ? Math.min(known.createdAt, seenAt) : seenAt,
+    mode: event.mode ?? known?.mode,
+    active:
+      event.isActive ??
+      (event.action === 'activated'
+        ? true
+        : event.action === 'deactivated'
+          ? false
+          : known?.active),
+  });
+}
+
+/**
+ * Applies one event of this learner, in order: updates what is known about them, decides every
+ * experiment the event triggers, and records bucketed decisions in the learner's assignments.
+ * A not-bucketed decision leaves an existing assignment alone; a masquerading staff member's
+ * decisions are made but never recorded.
+ */
+export function applyEvent(
+  state: UserState,
+  event: LearnerEvent,
+  experiments: readonly Experiment[],
+): EventOutcome {
+  absorb(state, event);
+  const outcome: EventOutcome = { decisions: [], changes: [] };
+  for (const { experiment, courseId } of triggered(event, experiments)) {
+    const decision = decide(experiment, {
+      userId: state.userId,
+      username: state.username,
+      isStaff: event.isStaff,
+      courseId: courseId ?? undefined,
+      now: event.time,
+      enrolledAt: courseId === null ? undefined : state.enrollments.get(courseId)?.createdAt,
+    });
+    outcome.decisions.push({ experiment, courseId, decision });
+    if (!decision.bucketed || event.masquerading === true) continue;
+
+    const name = namespacedName(experiment);
+    const key = assignmentKey(name, courseId);
+    const current = state.assignments.get(key);
+    if (current && current.bucket === decision.bucket) {
+      current.lastDecidedAt = Math.max(current.lastDecidedAt, event.time);
+      continue;
+    }
+    const change = {
+      bucket: decision.bucket,
+      reason: decision.reason,
+      at: event.time,
+      site: event.site ?? null,
+      isStaff: event.isStaff ?? false,
+    };
+    const assignment: AssignmentRecord = current
+      ? {
+          ...current,
+          bucket: decision.bucket,
+          reason: decision.reason,
+          version: current.version + 1,
+          lastDecidedAt: Math.max(current.lastDecidedAt, event.time),
+          history: [...current.history, change],
+        }
+      : {
+          experiment: name,
+          courseId,
+          userId: state.userId,
+          username: state.username!,
+          bucket: decision.bucket,
+          reason: decision.reason,
+          version: 0,
+          firstDecidedAt: event.time,
+          lastDecidedAt: event.time,
+          history: [change],
+        };
+    state.assignments.set(key, assignment);
+    outcome.changes.push({ assignment, previousBucket: current?.bucket, event, experiment });
+  }
+  return outcome;
+}

@@ -1,0 +1,82 @@
+import { stableBucket } from '../bucketing/stable-bucket';
+import { bucketFlagName, namespacedName, type Experiment } from '../experiment/experiment';
+import { evaluateFlag, type FlagOutcome } from '../flags/flag-evaluation';
+import type { Micros } from '../time/iso-time';
+import { checkEnrollmentWindow, type WindowCheck } from '../windows/enrollment-window';
+
+export interface DecisionInput {
+  userId?: number;
+  /** A usable username (not empty, not "anonymous"), from the event or remembered. */
+  username?: string;
+  isStaff?: boolean;
+  isSuperuser?: boolean;
+  courseId?: string;
+  /** The triggering event's time: decisions never read the wall clock. */
+  now: Micros;
+  /** When the learner enrolled in courseId, if they did. */
+  enrolledAt?: Micros;
+}
+
+export type NotBucketedReason =
+  'anonymous' | 'no_username' | 'flag_off' | 'before_window' | 'after_window' | 'bad_window_date';
+
+export type BucketedReason = 'forced' | 'hash';
+
+export type Decision =
+  | { bucketed: true; bucket: number; reason: BucketedReason }
+  | { bucketed: false; reason: NotBucketedReason };
+
+/** What each step saw, for explanations; filled only when asked for. */
+export interface DecisionTrace {
+  mainFlag?: FlagOutcome;
+  window?: WindowCheck & { enrolledAt: Micros; usedEventTime: boolean };
+  bucketFlags: { bucket: number; outcome: FlagOutcome }[];
+  hashGroup?: string;
+}
+
+/**
+ * `ExperimentWaffleFlag.get_bucket` for one learner, without its request: the main flag gates,
+ * the enrollment date window applies to course decisions of experiments with an id, a forcing
+ * bucket flag wins, and otherwise the stable hash of the (course-aware) group name decides.
+ */
+export function decide(
+  experiment: Experiment,
+  input: DecisionInput,
+  trace?: DecisionTrace,
+): Decision {
+  if (input.userId === undefined) return { bucketed: false, reason: 'anonymous' };
+  if (input.username === undefined) return { bucketed: false, reason: 'no_username' };
+
+  const subject = input;
+  const flagName = namespacedName(experiment);
+  const mainFlag = evaluateFlag(experiment.flag, flagName, subject, input.courseId);
+  if (trace) trace.mainFlag = mainFlag;
+  if (!mainFlag.on) return { bucketed: false, reason: 'flag_off' };
+
+  if (input.courseId !== undefined && experiment.experimentId !== undefined) {
+    const enrolledAt = input.enrolledAt ?? input.now;
+    const window = checkEnrollmentWindow(experiment.keyValues, enrolledAt);
+    if (trace)
+      trace.window = { ...window, enrolledAt, usedEventTime: input.enrolledAt === undefined };
+    if (window.verdict !== 'inside') return { bucketed: false, reason: window.verdict };
+  }
+
+  for (let bucket = 0; bucket < experiment.numBuckets; bucket++) {
+    const rule = experiment.bucketFlags[bucket];
+    if (!rule) continue;
+    const outcome = evaluateFlag(rule, bucketFlagName(experiment, bucket), subject, input.courseId);
+    trace?.bucketFlags.push({ bucket, outcome });
+    if (outcome.on) return { bucketed: true, bucket, reason: 'forced' };
+  }
+
+  const group =
+    input.courseId !== undefined && experiment.courseAwareBucketing
+      ? `${flagName}.${input.courseId}`
+      : flagName;
+  if (trace) trace.hashGroup = group;
+  return {
+    bucketed: true,
+    bucket: stableBucket(group, experiment.numBuckets, input.username),
+    reason: 'hash',
+  };
+}

@@ -1,0 +1,57 @@
+/** The events that may cause a decision for an experiment. */
+export type Trigger = 'page_view' | 'enrollment';
+/** "course": decided per course, only for events with a course. "global": one decision per user, without course. */
+export type Scope = 'course' | 'global';
+export type Toggle = 'on' | 'off';
+
+/** A waffle-style flag: the first decisive rule wins (see evaluateFlag). */
+export interface FlagRule {
+  everyone: boolean | null;
+  percent: number | null;
+  authenticated: boolean;
+  staff: boolean;
+  superusers: boolean;
+  users: readonly string[];
+  courses: Readonly<Record<string, Toggle>>;
+  orgs: Readonly<Record<string, Toggle>>;
+}
+
+export interface Experiment {
+  namespace: string;
+  name: string;
+  /** Date windows (keyValues enrollment_start/end) apply only when set, as in edx-platform. */
+  experimentId?: number;
+  numBuckets: number;
+  courseAwareBucketing: boolean;
+  scope: Scope;
+  triggers: readonly Trigger[];
+  /** The main flag, the kill switch; absent means off. */
+  flag?: FlagRule;
+  /** Forcing flags, by bucket number. */
+  bucketFlags: Readonly<Record<number, FlagRule>>;
+  keyValues: Readonly<Record<string, string>>;
+}
+
+/** "namespace.name", the waffle flag name edx-platform hashes and reports. */
+export function namespacedName(experiment: Pick<Experiment, 'namespace' | 'name'>): string {
+  return `${experiment.namespace}.${experiment.name}`;
+}
+
+/** edx-platform names bucket flag n of "ns.name" as "ns.name.n". */
+export function bucketFlagName(
+  experiment: Pick<Experiment, 'namespace' | 'name'>,
+  bucket: number,
+): string {
+  return `${namespacedName(experiment)}.${bucket}`;
+}
+
+export const FLAG_RULE_DEFAULTS: FlagRule = {
+  everyone: null,
+  percent: null,
+  authenticated: false,
+  staff: false,
+  superusers: false,
+  users: [],
+  courses: {},
+  orgs: {},
+};

@@ -1,0 +1,1 @@
+export { InMemoryAssigner, type MessageOutcome, type RunSummary } from './in-memory-assigner';
