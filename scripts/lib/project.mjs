@@ -58,7 +58,7 @@ export async function ensureDependencies() {
   });
 }
 
-/** Compiles apps and libs to dist/ with swc (well under a second); type checking is `npm run typecheck`. */
+/** Compiles apps, libs and benchmarks to dist/ with swc (well under a second); type checking is `npm run typecheck`. */
 export async function build() {
   await run(
     process.execPath,
@@ -66,6 +66,7 @@ export async function build() {
       join(ROOT, 'node_modules', '@swc', 'cli', 'bin', 'swc.js'),
       'apps',
       'libs',
+      'bench',
       '-d',
       'dist',
       '--config-file',

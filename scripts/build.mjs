@@ -1,0 +1,4 @@
+// `npm run build`: compiles apps, libs and benchmarks into dist/ (see scripts/lib/project.mjs).
+import { build } from './lib/project.mjs';
+
+await build();
