@@ -7,6 +7,7 @@ import {
 import {
   applyEvent,
   emptyUserState,
+  namespacedName,
   type AssignmentRecord,
   type Experiment,
   type UserState,
@@ -85,8 +86,7 @@ export class InMemoryAssigner {
   summary(): RunSummary {
     const assignments = this.assignments();
     const buckets: Record<string, Record<string, number>> = {};
-    for (const experiment of this.experiments)
-      buckets[`${experiment.namespace}.${experiment.name}`] = {};
+    for (const experiment of this.experiments) buckets[namespacedName(experiment)] = {};
     for (const { experiment, bucket } of assignments) {
       const perBucket = (buckets[experiment] ??= {});
       perBucket[bucket] = (perBucket[bucket] ?? 0) + 1;

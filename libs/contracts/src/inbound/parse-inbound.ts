@@ -59,6 +59,14 @@ function timeField(
     : { ok: true, time };
 }
 
+/** Like timeField, for fields that may be absent (undefined or null). */
+function optionalTimeField(
+  value: unknown,
+  field: string,
+): { ok: true; time?: Micros } | { ok: false; reason: string } {
+  return value === undefined || value === null ? { ok: true } : timeField(value, field);
+}
+
 const nonEmptyString = (value: unknown): string | undefined =>
   typeof value === 'string' && value.length > 0 ? value : undefined;
 
@@ -144,12 +152,9 @@ function fromEventBus(data: unknown, action: EnrollmentAction, eventTime: unknow
   if (userId.userId === undefined) return invalid('enrollment without a user id');
   const courseId = nonEmptyString(course.course_key);
   if (!courseId) return invalid('enrollment without course.course_key');
-  let createdAt: Micros | undefined;
-  if (data.creation_date !== undefined && data.creation_date !== null) {
-    const created = timeField(data.creation_date, 'creation_date');
-    if (!created.ok) return invalid(created.reason);
-    createdAt = created.time;
-  }
+  const created = optionalTimeField(data.creation_date, 'creation_date');
+  if (!created.ok) return invalid(created.reason);
+  const createdAt = created.time;
   const time =
     eventTime === undefined && createdAt !== undefined
       ? ({ ok: true, time: createdAt } as const)
@@ -199,12 +204,9 @@ function fromNative(record: Json, type: string): InboundResult {
   if (action !== 'activated' && action !== 'deactivated' && action !== 'mode_changed') {
     return invalid('action must be "activated", "deactivated" or "mode_changed"');
   }
-  let createdAt: Micros | undefined;
-  if (record.created_at !== undefined) {
-    const created = timeField(record.created_at, 'created_at');
-    if (!created.ok) return invalid(created.reason);
-    createdAt = created.time;
-  }
+  const created = optionalTimeField(record.created_at, 'created_at');
+  if (!created.ok) return invalid(created.reason);
+  const createdAt = created.time;
   return {
     kind: 'event',
     event: {

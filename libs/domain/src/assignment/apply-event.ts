@@ -80,7 +80,8 @@ export function applyEvent(
       enrolledAt: courseId === null ? undefined : state.enrollments.get(courseId)?.createdAt,
     });
     outcome.decisions.push({ experiment, courseId, decision });
-    if (!decision.bucketed || event.masquerading === true) continue;
+    const username = state.username;
+    if (!decision.bucketed || event.masquerading === true || username === undefined) continue;
 
     const name = namespacedName(experiment);
     const key = assignmentKey(name, courseId);
@@ -109,7 +110,7 @@ export function applyEvent(
           experiment: name,
           courseId,
           userId: state.userId,
-          username: state.username!,
+          username,
           bucket: decision.bucket,
           reason: decision.reason,
           version: 0,
