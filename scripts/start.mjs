@@ -4,7 +4,7 @@
 // the services this command started.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { build, ensureDependencies, note, ROOT } from './lib/project.mjs';
+import { build, ensureDependencies, note, onParentExit, ROOT } from './lib/project.mjs';
 import {
   externalServicesConfigured,
   localServiceEnv,
@@ -43,6 +43,7 @@ async function shutdown(exitCode) {
 }
 
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => void shutdown(0));
+onParentExit(() => void shutdown(0));
 
 try {
   await ensureDependencies();

@@ -3,7 +3,7 @@
 // and ends with one line `N passed, N failed` (CI reads it).
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { CACHE, ensureDependencies, note, ROOT, run } from './lib/project.mjs';
+import { CACHE, ensureDependencies, note, onParentExit, ROOT, run } from './lib/project.mjs';
 import {
   externalServicesConfigured,
   localServiceEnv,
@@ -14,9 +14,9 @@ import {
 const jestArgs = process.argv.slice(2);
 let started = [];
 const stopStarted = () => stopServices(started).then(() => (started = []));
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => void stopStarted().finally(() => process.exit(130)));
-}
+const abort = () => void stopStarted().finally(() => process.exit(130));
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, abort);
+onParentExit(abort);
 
 const tool = (script, ...args) => [process.execPath, [join(ROOT, 'node_modules', script), ...args]];
 const checks = [];

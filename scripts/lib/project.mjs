@@ -76,3 +76,19 @@ export async function build() {
     { stdio: ['ignore', process.stderr, 'inherit'] },
   );
 }
+
+/**
+ * Calls back when the process that started this one goes away. `npm start` and `npm test` run
+ * our scripts under npm, which exits on SIGTERM without passing it on; without this, a
+ * supervisor's SIGTERM would leave our apps and services running.
+ */
+export function onParentExit(callback) {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid !== parent) {
+      clearInterval(timer);
+      callback();
+    }
+  }, 500);
+  timer.unref();
+}
