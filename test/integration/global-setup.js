@@ -4,7 +4,11 @@
 const { Kafka, logLevel } = require('kafkajs');
 const { MongoClient } = require('mongodb');
 
-module.exports = async function checkServices() {
+module.exports = async function checkServicesAndBuild() {
+  // Some tests run the built apps and CLI as a user would.
+  const { build } = await import('../../scripts/lib/project.mjs');
+  await build();
+
   const { KAFKA_BROKERS, MONGO_URL } = process.env;
   if (!KAFKA_BROKERS || !MONGO_URL) {
     throw new Error(

@@ -11,12 +11,17 @@ export interface CliRun {
 }
 
 /** Runs the built `assigner` CLI as a user would (the unit project's global setup builds it). */
-export function assigner(args: string[], input?: string): CliRun {
+export function assigner(
+  args: string[],
+  input?: string,
+  env: NodeJS.ProcessEnv = process.env,
+): CliRun {
   const result = spawnSync(
     process.execPath,
     [join(ROOT, 'dist', 'apps', 'cli', 'src', 'main.js'), ...args],
     {
       input,
+      env,
       encoding: 'utf8',
       timeout: 60_000,
       maxBuffer: 64 * 1024 * 1024,

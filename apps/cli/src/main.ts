@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Command, CommanderError, Option } from 'commander';
 import { bucketOne, bucketStdin } from './commands/bucket.command';
+import { applyExperiments, getExperiment, listExperiments } from './commands/experiments.command';
 import { simulate } from './commands/simulate.command';
 import { findUsernames } from './commands/usernames.command';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './usage-error';
@@ -80,6 +81,24 @@ function program(): Command {
         await simulate(options);
       },
     );
+
+  const experiments = root
+    .command('experiments')
+    .description('manage the experiment definitions in the store (MONGO_URL, MONGO_DB)');
+  experiments
+    .command('apply')
+    .description('validate a file {"experiments": [...]} and store it; a bad file changes nothing')
+    .requiredOption('-f, --file <file>', 'experiments file')
+    .action((options: { file: string }) => applyExperiments(options.file));
+  experiments
+    .command('list')
+    .description('print every stored definition, as an experiments file')
+    .action(() => listExperiments());
+  experiments
+    .command('get')
+    .description('print one stored definition with its revision')
+    .argument('<name>', 'namespaced name, e.g. course_experience.animated_exy')
+    .action((name: string) => getExperiment(name));
 
   return root;
 }

@@ -25,19 +25,8 @@ const toInt = ({ value }: { value: unknown }): unknown =>
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-/**
- * Every setting the apps read, from environment variables. The same names serve the local
- * services started by `npm start` and the docker-compose setup.
- */
-export class AppConfig {
-  @Transform(splitList)
-  @ArrayNotEmpty({ message: 'must list at least one broker as host:port' })
-  @Matches(/^[^\s:,]+:\d{1,5}$/, {
-    each: true,
-    message: 'must be a comma-separated list of host:port',
-  })
-  KAFKA_BROKERS: string[] = [];
-
+/** The settings of commands that only talk to the store (e.g. `assigner experiments`). */
+export class StoreConfig {
   @IsString()
   @Matches(/^mongodb(\+srv)?:\/\/\S+$/, { message: 'must be a mongodb:// or mongodb+srv:// URL' })
   MONGO_URL = '';
@@ -46,6 +35,20 @@ export class AppConfig {
     message: 'must be a database name (letters, digits, _ or -)',
   })
   MONGO_DB = 'experiment_assigner';
+}
+
+/**
+ * Every setting the apps read, from environment variables. The same names serve the local
+ * services started by `npm start` and the docker-compose setup.
+ */
+export class AppConfig extends StoreConfig {
+  @Transform(splitList)
+  @ArrayNotEmpty({ message: 'must list at least one broker as host:port' })
+  @Matches(/^[^\s:,]+:\d{1,5}$/, {
+    each: true,
+    message: 'must be a comma-separated list of host:port',
+  })
+  KAFKA_BROKERS: string[] = [];
 
   @Matches(/^[a-zA-Z0-9._-]{1,100}$/, { message: 'must be a Kafka client id' })
   KAFKA_CLIENT_ID = 'experiment-assigner';
@@ -107,19 +110,28 @@ function describe(errors: ValidationError[]): string[] {
   });
 }
 
-/**
- * Validates the environment into an AppConfig. Throws a ConfigError whose one-line message names
- * every bad setting, so a misconfigured process fails at start rather than on first use.
- */
-export function loadConfig(env: Record<string, string | undefined>): AppConfig {
-  const known = Object.keys(new AppConfig());
+function load<T extends object>(cls: new () => T, env: Record<string, string | undefined>): T {
+  const known = Object.keys(new cls());
   const relevant = Object.fromEntries(
     Object.entries(env).filter(([key, value]) => known.includes(key) && value !== ''),
   );
-  const config = plainToInstance(AppConfig, relevant);
+  const config = plainToInstance(cls, relevant);
   const errors = validateSync(config, { forbidUnknownValues: true, stopAtFirstError: true });
   if (errors.length > 0) {
     throw new ConfigError(`Invalid configuration: ${describe(errors).join('; ')}`);
   }
   return config;
+}
+
+/**
+ * Validates the environment into an AppConfig. Throws a ConfigError whose one-line message names
+ * every bad setting, so a misconfigured process fails at start rather than on first use.
+ */
+export function loadConfig(env: Record<string, string | undefined>): AppConfig {
+  return load(AppConfig, env);
+}
+
+/** Like loadConfig, for the store settings alone. */
+export function loadStoreConfig(env: Record<string, string | undefined>): StoreConfig {
+  return load(StoreConfig, env);
 }

@@ -1,2 +1,2 @@
-export { AppConfig, ConfigError, loadConfig } from './app-config';
+export { AppConfig, ConfigError, loadConfig, loadStoreConfig, StoreConfig } from './app-config';
 export { AppConfigModule, EXIT_BAD_CONFIG, loadConfigOrExit } from './config.module';

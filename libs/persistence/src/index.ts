@@ -1,1 +1,6 @@
+export {
+  ExperimentRepository,
+  type SaveOutcome,
+  type StoredExperiment,
+} from './experiment.repository';
 export { InjectDb, MONGO_DB, MongoHealthIndicator, MongoModule } from './mongo.module';

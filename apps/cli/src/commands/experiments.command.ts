@@ -1,0 +1,60 @@
+import { ConfigError, loadStoreConfig } from '@assigner/config';
+import { namespacedName } from '@assigner/domain';
+import { ExperimentRepository } from '@assigner/persistence';
+import { MongoClient } from 'mongodb';
+import { UsageError } from '../usage-error';
+import { loadExperimentsFile } from './simulate.command';
+
+/** Runs `work` against the configured store (MONGO_URL, MONGO_DB), closing the client after. */
+async function withRepository<T>(
+  work: (repository: ExperimentRepository) => Promise<T>,
+): Promise<T> {
+  let config;
+  try {
+    config = loadStoreConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    throw new UsageError([
+      error.message,
+      '(with the local services running, `npm run -s services -- env` prints the settings)',
+    ]);
+  }
+  const client = new MongoClient(config.MONGO_URL, { serverSelectionTimeoutMS: 5000 });
+  try {
+    return await work(new ExperimentRepository(client.db(config.MONGO_DB)));
+  } finally {
+    await client.close();
+  }
+}
+
+/**
+ * `assigner experiments apply -f FILE`: validates the whole file first, so a bad file changes
+ * nothing, then stores each definition; prints what happened to each.
+ */
+export async function applyExperiments(file: string): Promise<void> {
+  const { experiments, warnings } = loadExperimentsFile(file);
+  for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`);
+  await withRepository(async (repository) => {
+    for (const experiment of experiments) {
+      const { outcome, revision } = await repository.save(experiment);
+      process.stdout.write(`${outcome} ${namespacedName(experiment)} (revision ${revision})\n`);
+    }
+  });
+}
+
+/** `assigner experiments list`: every stored definition, as an experiments file. */
+export async function listExperiments(): Promise<void> {
+  const stored = await withRepository((repository) => repository.list());
+  process.stdout.write(
+    `${JSON.stringify({ experiments: stored.map((item) => item.experiment) }, null, 2)}\n`,
+  );
+}
+
+/** `assigner experiments get NAME`: one stored definition with its revision. */
+export async function getExperiment(name: string): Promise<void> {
+  const stored = await withRepository((repository) => repository.get(name));
+  if (!stored) throw new Error(`no experiment named ${name}`);
+  process.stdout.write(
+    `${JSON.stringify({ ...stored.experiment, revision: stored.revision, updatedAt: stored.updatedAt }, null, 2)}\n`,
+  );
+}
