@@ -6,6 +6,7 @@ export {
   type AssignmentRecord,
   type BucketChange,
   type EnrollmentRecord,
+  type SourcePosition,
   type UserState,
 } from './assignment/user-state';
 export { stableBucket } from './bucketing/stable-bucket';

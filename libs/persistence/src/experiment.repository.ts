@@ -1,6 +1,7 @@
 import { validateExperiment } from '@assigner/contracts';
 import { namespacedName, type Experiment } from '@assigner/domain';
-import { MongoServerError, type Collection, type Db } from 'mongodb';
+import type { Collection, Db } from 'mongodb';
+import { isDuplicateKey } from './mongo-errors';
 
 /**
  * Stored definitions keep their canonical JSON as text: course keys and key-value names may hold
@@ -25,10 +26,6 @@ export interface StoredExperiment {
 export type SaveOutcome = 'created' | 'updated' | 'unchanged';
 
 const MAX_ATTEMPTS = 5;
-
-function isDuplicateKey(error: unknown): boolean {
-  return error instanceof MongoServerError && error.code === 11000;
-}
 
 export class ExperimentRepository {
   static readonly COLLECTION = 'experiments';

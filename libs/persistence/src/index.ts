@@ -3,4 +3,12 @@ export {
   type SaveOutcome,
   type StoredExperiment,
 } from './experiment.repository';
+export {
+  assignmentId,
+  fromAssignmentDocument,
+  LearnerStateRepository,
+  toAssignmentDocument,
+  type AssignmentDocument,
+  type LoadedStates,
+} from './learner-state.repository';
 export { InjectDb, MONGO_DB, MongoHealthIndicator, MongoModule } from './mongo.module';

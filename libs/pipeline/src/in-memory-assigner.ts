@@ -1,17 +1,36 @@
+import type { AnalyticsMessage } from '@assigner/contracts';
 import {
-  analyticsMessageOf,
-  parseInbound,
-  type AnalyticsMessage,
-  type InboundHeaders,
-} from '@assigner/contracts';
-import {
-  applyEvent,
   emptyUserState,
   namespacedName,
   type AssignmentRecord,
   type Experiment,
   type UserState,
 } from '@assigner/domain';
+import {
+  BatchAssigner,
+  type DeadLetter,
+  type InboundMessage,
+  type LearnerStateStore,
+} from './batch-assigner';
+
+/** Every learner's state in one map; load hands out the live objects, so save has nothing to do. */
+class InMemoryLearnerStore implements LearnerStateStore<{ states: Map<number, UserState> }> {
+  readonly users = new Map<number, UserState>();
+
+  load(userIds: readonly number[]): Promise<{ states: Map<number, UserState> }> {
+    const states = new Map<number, UserState>();
+    for (const userId of userIds) {
+      let state = this.users.get(userId);
+      if (!state) this.users.set(userId, (state = emptyUserState(userId)));
+      states.set(userId, state);
+    }
+    return Promise.resolve({ states });
+  }
+
+  save(): Promise<{ conflicts: number[] }> {
+    return Promise.resolve({ conflicts: [] });
+  }
+}
 
 export interface RunSummary {
   lines: number;
@@ -25,17 +44,13 @@ export interface RunSummary {
   buckets: Record<string, Record<string, number>>;
 }
 
-export type MessageOutcome =
-  | { kind: 'processed'; messages: AnalyticsMessage[] }
-  | { kind: 'ignored'; reason: string }
-  | { kind: 'invalid'; reason: string };
-
 /**
- * The whole assignment pipeline with every learner's state in memory: what `assigner simulate`
- * runs, and the reference the worker's results are compared with. Feed it messages in order.
+ * The same pipeline as the worker's, with every learner's state in memory: what `assigner
+ * simulate` runs, and the reference the worker's results are compared with.
  */
 export class InMemoryAssigner {
-  private readonly users = new Map<number, UserState>();
+  private readonly store = new InMemoryLearnerStore();
+  private readonly pipeline = new BatchAssigner(this.store);
   private readonly counts = {
     lines: 0,
     enrollments: 0,
@@ -47,34 +62,21 @@ export class InMemoryAssigner {
 
   constructor(private readonly experiments: readonly Experiment[]) {}
 
-  process(raw: string | Buffer | null, headers?: InboundHeaders): MessageOutcome {
-    this.counts.lines += 1;
-    const parsed = parseInbound(raw, headers);
-    if (parsed.kind !== 'event') {
-      this.counts[parsed.kind] += 1;
-      return parsed;
-    }
-    const { event } = parsed;
-    if (event.kind === 'enrollment') this.counts.enrollments += 1;
-    else this.counts.pageViews += 1;
-    // Anonymous page views change nothing: no learner to remember anything about.
-    if (event.userId === undefined) return { kind: 'processed', messages: [] };
-
-    let state = this.users.get(event.userId);
-    if (!state) {
-      state = emptyUserState(event.userId);
-      this.users.set(event.userId, state);
-    }
-    const messages = applyEvent(state, event, this.experiments).changes.map((change) =>
-      analyticsMessageOf(change.assignment),
-    );
-    this.counts.messages += messages.length;
-    return { kind: 'processed', messages };
+  /** Feed messages in order, in batches of any size: the results do not depend on the sizes. */
+  async process(
+    messages: readonly InboundMessage[],
+  ): Promise<{ analytics: AnalyticsMessage[]; deadLetters: DeadLetter[] }> {
+    const result = await this.pipeline.process(messages, this.experiments);
+    this.counts.lines += messages.length;
+    for (const key of ['enrollments', 'pageViews', 'ignored', 'invalid'] as const)
+      this.counts[key] += result.counts[key];
+    this.counts.messages += result.analytics.length;
+    return result;
   }
 
   /** Final assignments, ordered by experiment, course (none first), user id. */
   assignments(): AssignmentRecord[] {
-    const all = [...this.users.values()].flatMap((state) => [...state.assignments.values()]);
+    const all = [...this.store.users.values()].flatMap((state) => [...state.assignments.values()]);
     return all.sort(
       (a, b) =>
         compare(a.experiment, b.experiment) ||

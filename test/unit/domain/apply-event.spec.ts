@@ -158,3 +158,62 @@ describe('applying a learner’s events in order', () => {
     expect(state.assignments.size).toBe(0);
   });
 });
+
+describe('redelivered events (a crash between the store write and the Kafka commit)', () => {
+  const source = 'tracking/3';
+  const forced = (bucket: number) => experiment({ bucketFlags: { [bucket]: ON } });
+
+  it('re-sends the change an event already stored, and decides nothing again for events already reflected', () => {
+    const state = emptyUserState(7);
+    const first = applyEvent(
+      state,
+      view('2026-03-01T00:00:00Z', { username: 'alice' }),
+      [forced(1)],
+      { source, offset: 10 },
+    );
+    applyEvent(state, view('2026-03-01T00:00:01Z'), [forced(1)], { source, offset: 11 });
+    const moved = applyEvent(state, view('2026-03-01T00:00:02Z'), [forced(0)], {
+      source,
+      offset: 12,
+    });
+    expect(state.assignments.values().next().value).toMatchObject({
+      bucket: 0,
+      version: 1,
+      positions: { [source]: 12 },
+    });
+
+    // The same three events again, with the stored state as it is now: the two changes come back
+    // as they were, with the same message ids; the event that changed nothing stays silent.
+    const again10 = applyEvent(
+      state,
+      view('2026-03-01T00:00:00Z', { username: 'alice' }),
+      [forced(1)],
+      { source, offset: 10 },
+    );
+    const again11 = applyEvent(state, view('2026-03-01T00:00:01Z'), [forced(1)], {
+      source,
+      offset: 11,
+    });
+    const again12 = applyEvent(state, view('2026-03-01T00:00:02Z'), [forced(0)], {
+      source,
+      offset: 12,
+    });
+    const id = (changes: typeof first.changes) =>
+      changes.map((c) => analyticsMessageOf(c.assignment, c.change).messageId);
+    expect(id(again10.changes)).toEqual(id(first.changes));
+    expect(again10.changes[0]?.redelivered).toBe(true);
+    expect(again11.changes).toEqual([]);
+    expect(id(again12.changes)).toEqual(id(moved.changes));
+    expect(state.assignments.values().next().value).toMatchObject({ bucket: 0, version: 1 });
+
+    // A new event from the same source is decided as usual.
+    const next = applyEvent(state, view('2026-03-01T00:00:03Z'), [forced(1)], {
+      source,
+      offset: 13,
+    });
+    expect(next.changes[0]).toMatchObject({
+      redelivered: false,
+      change: { version: 2, bucket: 1 },
+    });
+  });
+});

@@ -1,4 +1,9 @@
-import { formatMicros, messageIdOf, type AssignmentRecord } from '@assigner/domain';
+import {
+  formatMicros,
+  messageIdOf,
+  type AssignmentRecord,
+  type BucketChange,
+} from '@assigner/domain';
 
 export const BUCKETED_EVENT = 'edx.bi.experiment.user.bucketed';
 
@@ -21,12 +26,15 @@ export interface AnalyticsMessage {
 }
 
 /**
- * The message for an assignment's current bucket, built from the stored assignment alone so that
- * the worker, a replay and a republish produce the same bytes and the same messageId.
+ * The message for one bucket change of an assignment (by default its latest), built from stored
+ * state alone so that the worker, a replay and a republish produce the same bytes and messageId.
  */
-export function analyticsMessageOf(assignment: AssignmentRecord): AnalyticsMessage {
-  const latest = assignment.history[assignment.history.length - 1];
-  if (!latest)
+export function analyticsMessageOf(
+  assignment: AssignmentRecord,
+  change?: BucketChange,
+): AnalyticsMessage {
+  const reported = change ?? assignment.history[assignment.history.length - 1];
+  if (!reported)
     throw new Error(
       `assignment ${assignment.experiment} of user ${assignment.userId} has no history`,
     );
@@ -34,16 +42,16 @@ export function analyticsMessageOf(assignment: AssignmentRecord): AnalyticsMessa
   return {
     type: 'track',
     event: BUCKETED_EVENT,
-    messageId: messageIdOf(assignment),
+    messageId: messageIdOf({ ...assignment, bucket: reported.bucket, version: reported.version }),
     userId: assignment.userId,
-    timestamp: formatMicros(latest.at),
+    timestamp: formatMicros(reported.at),
     properties: {
-      site: latest.site,
+      site: reported.site,
       app_label: assignment.experiment.slice(0, dot),
       experiment: assignment.experiment.slice(dot + 1),
       course_id: assignment.courseId,
-      bucket: assignment.bucket,
-      is_staff: latest.isStaff,
+      bucket: reported.bucket,
+      is_staff: reported.isStaff,
       nonInteraction: 1,
     },
   };

@@ -8,14 +8,24 @@ export interface EnrollmentRecord {
   active?: boolean;
 }
 
+/** Where an input event came from: a topic partition (or a file) and its offset there. */
+export interface SourcePosition {
+  source: string;
+  offset: number;
+}
+
 /** One move of an assignment into a bucket, with what its analytics message reports. */
 export interface BucketChange {
+  /** 0 for the first bucket, +1 per change: part of the message id, so a flip back is a new message. */
+  version: number;
   bucket: number;
   reason: BucketedReason;
   /** The triggering event's time. */
   at: Micros;
   site: string | null;
   isStaff: boolean;
+  /** The event that made this change, so that its redelivery recognises it. */
+  position?: SourcePosition;
 }
 
 /** One learner's bucket in one experiment (and course, for course-scoped experiments). */
@@ -26,17 +36,21 @@ export interface AssignmentRecord {
   username: string;
   bucket: number;
   reason: BucketedReason;
-  /** 0 for the first bucket, +1 per change: part of the message id, so a flip back is a new message. */
   version: number;
   firstDecidedAt: Micros;
+  /** Time of the decision that set the current bucket. */
   lastDecidedAt: Micros;
   history: BucketChange[];
+  /** Per source, the highest offset already reflected here: redeliveries up to it change nothing. */
+  positions: Record<string, number>;
 }
 
 /** Everything decisions about one learner depend on; the unit a worker loads and saves. */
 export interface UserState {
   userId: number;
   username?: string;
+  /** Time of the event the username came from: the latest one wins, whatever the arrival order. */
+  usernameAt?: Micros;
   enrollments: Map<string, EnrollmentRecord>;
   assignments: Map<string, AssignmentRecord>;
 }

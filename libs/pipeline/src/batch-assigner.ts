@@ -1,0 +1,125 @@
+import {
+  analyticsMessageOf,
+  parseInbound,
+  type AnalyticsMessage,
+  type InboundHeaders,
+} from '@assigner/contracts';
+import {
+  applyEvent,
+  namespacedName,
+  type Experiment,
+  type LearnerEvent,
+  type SourcePosition,
+  type UserState,
+} from '@assigner/domain';
+
+/** One input message with where it came from. */
+export interface InboundMessage {
+  value: string | Buffer | null;
+  headers?: InboundHeaders;
+  position: SourcePosition;
+}
+
+/** Learner state storage as the pipeline needs it: load some learners, save what changed. */
+export interface LearnerStateStore<Loaded extends { states: Map<number, UserState> }> {
+  load(userIds: readonly number[]): Promise<Loaded>;
+  /** Resolves with the learners whose state another writer changed since load. */
+  save(loaded: Loaded): Promise<{ conflicts: number[] }>;
+}
+
+export interface DeadLetter {
+  message: InboundMessage;
+  reason: string;
+}
+
+export interface BatchCounts {
+  enrollments: number;
+  pageViews: number;
+  ignored: number;
+  invalid: number;
+}
+
+export interface BatchResult {
+  /** In the order of the events that caused them. */
+  analytics: AnalyticsMessage[];
+  deadLetters: DeadLetter[];
+  counts: BatchCounts;
+  /** "experiment|bucket N" or "experiment|<not-bucketed reason>" → count, for metrics. */
+  decisions: Map<string, number>;
+}
+
+/** After this many lost races for the same learner in one batch, give up and let the batch retry. */
+const MAX_ATTEMPTS = 8;
+
+/**
+ * The assignment pipeline over any learner-state store: parses a batch of messages, applies each
+ * learner's events in order on their stored state, saves, and returns the analytics messages and
+ * dead letters. A learner whose state another writer changed meanwhile is reloaded and has their
+ * events applied again; events already reflected are recognised by their source positions.
+ */
+export class BatchAssigner<Loaded extends { states: Map<number, UserState> }> {
+  constructor(private readonly store: LearnerStateStore<Loaded>) {}
+
+  async process(
+    messages: readonly InboundMessage[],
+    experiments: readonly Experiment[],
+  ): Promise<BatchResult> {
+    const counts: BatchCounts = { enrollments: 0, pageViews: 0, ignored: 0, invalid: 0 };
+    const deadLetters: DeadLetter[] = [];
+    const events: {
+      index: number;
+      event: LearnerEvent & { userId: number };
+      position: SourcePosition;
+    }[] = [];
+    messages.forEach((message, index) => {
+      const parsed = parseInbound(message.value, message.headers);
+      if (parsed.kind === 'invalid') deadLetters.push({ message, reason: parsed.reason });
+      if (parsed.kind !== 'event') return void (counts[parsed.kind] += 1);
+      const { event } = parsed;
+      if (event.kind === 'enrollment') counts.enrollments += 1;
+      else counts.pageViews += 1;
+      // Anonymous page views change nothing: no learner to remember anything about.
+      if (event.userId !== undefined)
+        events.push({
+          index,
+          event: event as LearnerEvent & { userId: number },
+          position: message.position,
+        });
+    });
+
+    const produced = new Map<number, AnalyticsMessage[]>();
+    const decisions = new Map<string, number>();
+    let pending = [...new Set(events.map(({ event }) => event.userId))];
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      if (attempt > MAX_ATTEMPTS)
+        throw new Error(`learners ${pending.join(', ')} kept changing under this batch`);
+      const loaded = await this.store.load(pending);
+      const attemptDecisions = new Map<number, string[]>();
+      for (const { index, event, position } of events) {
+        const state = loaded.states.get(event.userId);
+        if (!state) continue;
+        const outcome = applyEvent(state, event, experiments, position);
+        produced.set(
+          index,
+          outcome.changes.map((change) => analyticsMessageOf(change.assignment, change.change)),
+        );
+        const keys = attemptDecisions.get(event.userId) ?? [];
+        for (const { experiment, decision } of outcome.decisions) {
+          keys.push(
+            `${namespacedName(experiment)}|${decision.bucketed ? `bucket ${decision.bucket}` : decision.reason}`,
+          );
+        }
+        attemptDecisions.set(event.userId, keys);
+      }
+      const { conflicts } = await this.store.save(loaded);
+      const retry = new Set(conflicts);
+      for (const [userId, keys] of attemptDecisions) {
+        if (retry.has(userId)) continue;
+        for (const key of keys) decisions.set(key, (decisions.get(key) ?? 0) + 1);
+      }
+      pending = conflicts;
+    }
+    const analytics = [...produced.entries()].sort(([a], [b]) => a - b).flatMap(([, list]) => list);
+    return { analytics, deadLetters, counts, decisions };
+  }
+}
