@@ -1,8 +1,10 @@
 import 'reflect-metadata';
 import { loadConfigOrExit } from '@assigner/config';
 import { createKafka, ensureTopics, KafkaBatchServer } from '@assigner/messaging';
+import { LearnerStateRepository } from '@assigner/persistence';
 import { NestFactory } from '@nestjs/core';
 import { Logger, PinoLogger } from 'nestjs-pino';
+import { ExperimentCatalog } from './experiment-catalog.service';
 import { WorkerModule } from './worker.module';
 
 async function main(): Promise<void> {
@@ -18,6 +20,9 @@ async function main(): Promise<void> {
     { topic: config.ANALYTICS_TOPIC, numPartitions: partitions },
     { topic: config.DLQ_TOPIC, numPartitions: partitions },
   ]);
+
+  await app.get(LearnerStateRepository).ensureIndexes();
+  await app.get(ExperimentCatalog).start();
 
   app.connectMicroservice({ strategy: app.get(KafkaBatchServer) }, { inheritAppConfig: true });
   await app.startAllMicroservices();

@@ -1,12 +1,26 @@
 import { AppConfig, AppConfigModule } from '@assigner/config';
-import { createKafka, KafkaBatchServer } from '@assigner/messaging';
+import { createKafka, KafkaBatchServer, TransactionalOutput } from '@assigner/messaging';
 import { LoggingModule } from '@assigner/observability';
-import { MongoModule } from '@assigner/persistence';
-import { Module, type DynamicModule } from '@nestjs/common';
+import { LearnerStateRepository, MONGO_DB, MongoModule } from '@assigner/persistence';
+import { Controller, Get, Header, Module, type DynamicModule } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import type { Db } from 'mongodb';
 import { PinoLogger } from 'nestjs-pino';
+import { AssignmentBatchHandler } from './assignment-batch.handler';
+import { ExperimentCatalog } from './experiment-catalog.service';
 import { WorkerHealthController } from './worker-health.controller';
-import { IntakeService } from './intake.service';
+import { WorkerMetrics } from './worker-metrics';
+
+@Controller('metrics')
+class MetricsController {
+  constructor(private readonly metrics: WorkerMetrics) {}
+
+  @Get()
+  @Header('Content-Type', 'text/plain; version=0.0.4')
+  scrape(): Promise<string> {
+    return this.metrics.registry.metrics();
+  }
+}
 
 @Module({})
 export class WorkerModule {
@@ -14,19 +28,55 @@ export class WorkerModule {
     return {
       module: WorkerModule,
       imports: [AppConfigModule.register(config), LoggingModule, MongoModule, TerminusModule],
-      controllers: [WorkerHealthController],
+      controllers: [WorkerHealthController, MetricsController],
       providers: [
-        IntakeService,
+        ExperimentCatalog,
+        WorkerMetrics,
+        {
+          provide: LearnerStateRepository,
+          inject: [MONGO_DB],
+          useFactory: (db: Db) => new LearnerStateRepository(db),
+        },
+        {
+          provide: TransactionalOutput,
+          inject: [AppConfig, PinoLogger],
+          useFactory: (cfg: AppConfig, logger: PinoLogger) =>
+            new TransactionalOutput({
+              kafka: createKafka(cfg, logger.logger, 'worker-producer'),
+              transactionalIdPrefix: `${cfg.KAFKA_CLIENT_ID}-${cfg.WORKER_GROUP_ID}`,
+              groupId: cfg.WORKER_GROUP_ID,
+              analyticsTopic: cfg.ANALYTICS_TOPIC,
+              dlqTopic: cfg.DLQ_TOPIC,
+              logger: logger.logger,
+            }),
+        },
+        {
+          provide: AssignmentBatchHandler,
+          inject: [LearnerStateRepository, ExperimentCatalog, TransactionalOutput, WorkerMetrics],
+          useFactory: (
+            store: LearnerStateRepository,
+            catalog: ExperimentCatalog,
+            output: TransactionalOutput,
+            metrics: WorkerMetrics,
+          ) => new AssignmentBatchHandler(store, catalog, output, metrics),
+        },
         {
           provide: KafkaBatchServer,
-          inject: [AppConfig, IntakeService, PinoLogger],
-          useFactory: (cfg: AppConfig, intake: IntakeService, logger: PinoLogger) =>
+          inject: [AppConfig, AssignmentBatchHandler, TransactionalOutput, PinoLogger],
+          useFactory: (
+            cfg: AppConfig,
+            handler: AssignmentBatchHandler,
+            output: TransactionalOutput,
+            logger: PinoLogger,
+          ) =>
             new KafkaBatchServer({
               kafka: createKafka(cfg, logger.logger, 'worker'),
               groupId: cfg.WORKER_GROUP_ID,
               topics: cfg.INPUT_TOPICS,
-              handleBatch: (payload) => intake.handleBatch(payload),
+              handleBatch: (payload) => handler.handle(payload),
+              partitionsConsumedConcurrently: cfg.WORKER_PARTITION_CONCURRENCY,
               logger: logger.logger,
+              afterStop: () => output.close(),
             }),
         },
       ],

@@ -91,6 +91,18 @@ export class AppConfig extends StoreConfig {
   @Max(65535, { message: 'must be a port number' })
   WORKER_HTTP_PORT = 9464;
 
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of milliseconds from 100 to 600000' })
+  @Min(100, { message: 'must be a whole number of milliseconds from 100 to 600000' })
+  @Max(600_000, { message: 'must be a whole number of milliseconds from 100 to 600000' })
+  EXPERIMENTS_REFRESH_MS = 2000;
+
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number from 1 to 64' })
+  @Min(1, { message: 'must be a whole number from 1 to 64' })
+  @Max(64, { message: 'must be a whole number from 1 to 64' })
+  WORKER_PARTITION_CONCURRENCY = 2;
+
   @IsIn(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })
   LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
 }

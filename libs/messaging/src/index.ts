@@ -1,6 +1,11 @@
-export { createKafka, ensureTopics } from './kafka-client';
 export {
   KafkaBatchServer,
   type BatchHandler,
   type KafkaBatchServerOptions,
 } from './kafka-batch.server';
+export { createKafka, ensureTopics } from './kafka-client';
+export {
+  TransactionalOutput,
+  type PartitionBatchOutput,
+  type TransactionalOutputOptions,
+} from './transactional-output';

@@ -9,7 +9,11 @@ export interface KafkaBatchServerOptions {
   groupId: string;
   topics: string[];
   handleBatch: BatchHandler;
+  /** Partitions handled at once; each partition's batches stay in order. */
+  partitionsConsumedConcurrently: number;
   logger: Logger;
+  /** Runs after the consumer has left the group, e.g. to close producers. */
+  afterStop?: () => Promise<void>;
 }
 
 /**
@@ -41,7 +45,13 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
 
   private async start(): Promise<void> {
     const { kafka, groupId, topics, handleBatch, logger } = this.options;
-    const consumer = kafka.consumer({ groupId, rebalanceTimeout: 30_000, sessionTimeout: 30_000 });
+    // A short fetch wait lets a stopping worker leave the group quickly.
+    const consumer = kafka.consumer({
+      groupId,
+      rebalanceTimeout: 30_000,
+      sessionTimeout: 30_000,
+      maxWaitTimeInMs: 500,
+    });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.joined = true;
@@ -59,13 +69,19 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
     });
     await consumer.connect();
     await consumer.subscribe({ topics, fromBeginning: true });
-    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: handleBatch });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently,
+      eachBatch: handleBatch,
+    });
   }
 
   async close(): Promise<void> {
     // disconnect() lets the batch in hand finish, then leaves the group.
     await this.consumer?.disconnect();
     this.joined = false;
+    await this.options.afterStop?.();
   }
 
   on(): never {

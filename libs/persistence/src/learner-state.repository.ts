@@ -5,8 +5,15 @@ import {
   type BucketChange,
   type UserState,
 } from '@assigner/domain';
-import type { AnyBulkWriteOperation, Collection, Db } from 'mongodb';
-import { isDuplicateKey } from './mongo-errors';
+import {
+  MongoBulkWriteError,
+  type Collection,
+  type Db,
+  type Filter,
+  type OptionalUnlessRequiredId,
+  type UpdateFilter,
+} from 'mongodb';
+import { retryTransient } from './mongo-errors';
 
 interface LearnerDocument {
   _id: number;
@@ -31,10 +38,18 @@ export interface AssignmentDocument extends Omit<AssignmentRecord, 'positions'> 
   rev: number;
 }
 
+/** A document to insert if it is new to this writer, else (or if it turns out to exist) to update. */
+interface Upsert<T> {
+  isNew: boolean;
+  document: T;
+  filter: Filter<T>;
+  update: UpdateFilter<T>;
+}
+
 /** What was loaded, to tell afterwards what changed and to write with compare-and-set. */
 export interface LoadedStates {
   states: Map<number, UserState>;
-  usernames: Map<number, number | undefined>;
+  usernames: Map<number, string>;
   enrollments: Map<string, EnrollmentDocument>;
   revisions: Map<string, { rev: number; version: number }>;
 }
@@ -93,9 +108,9 @@ export class LearnerStateRepository {
   async load(userIds: readonly number[]): Promise<LoadedStates> {
     const ids = [...new Set(userIds)];
     const [learners, enrollments, assignments] = await Promise.all([
-      this.learners.find({ _id: { $in: ids } }).toArray(),
-      this.enrollments.find({ userId: { $in: ids } }).toArray(),
-      this.assignments.find({ userId: { $in: ids } }).toArray(),
+      retryTransient(() => this.learners.find({ _id: { $in: ids } }).toArray()),
+      retryTransient(() => this.enrollments.find({ userId: { $in: ids } }).toArray()),
+      retryTransient(() => this.assignments.find({ userId: { $in: ids } }).toArray()),
     ]);
     const loaded: LoadedStates = {
       states: new Map(),
@@ -108,7 +123,7 @@ export class LearnerStateRepository {
       const state = loaded.states.get(learner._id)!;
       state.username = learner.username;
       state.usernameAt = learner.usernameAt;
-      loaded.usernames.set(learner._id, learner.usernameAt);
+      loaded.usernames.set(learner._id, learner.username);
     }
     for (const enrollment of enrollments) {
       loaded.states.get(enrollment.userId)!.enrollments.set(enrollment.courseId, {
@@ -129,112 +144,117 @@ export class LearnerStateRepository {
   }
 
   /**
-   * Writes what changed since load. Resolves with the learners whose assignments another writer
-   * changed in between; their other writes are done and harmless to repeat.
+   * Writes what changed since load. New documents go in one unordered insert per collection (the
+   * common case, and one store transaction on FerretDB); existing ones are updated one by one.
+   * Resolves with the learners whose assignments another writer changed in between; their other
+   * writes are done and harmless to repeat.
    */
   async save(loaded: LoadedStates): Promise<{ conflicts: number[] }> {
-    const learnerWrites: AnyBulkWriteOperation<LearnerDocument>[] = [];
-    const enrollmentWrites: AnyBulkWriteOperation<EnrollmentDocument>[] = [];
-    const assignmentWrites: { userId: number; write: () => Promise<boolean> }[] = [];
+    const learners: Upsert<LearnerDocument>[] = [];
+    const enrollments: Upsert<EnrollmentDocument>[] = [];
+    const newAssignments: AssignmentDocument[] = [];
+    const changedAssignments: { assignment: AssignmentRecord; rev: number }[] = [];
 
     for (const state of loaded.states.values()) {
+      const { userId, username, usernameAt } = state;
+      // Written when it changes only: updates are costly, and a sighting of the same name adds nothing.
       if (
-        state.username !== undefined &&
-        state.usernameAt !== undefined &&
-        state.usernameAt !== loaded.usernames.get(state.userId)
+        username !== undefined &&
+        usernameAt !== undefined &&
+        username !== loaded.usernames.get(userId)
       ) {
-        learnerWrites.push({
-          updateOne: {
-            filter: { _id: state.userId, usernameAt: { $lt: state.usernameAt } },
-            update: { $set: { username: state.username, usernameAt: state.usernameAt } },
-            upsert: true,
-          },
+        learners.push({
+          isNew: !loaded.usernames.has(userId),
+          document: { _id: userId, username, usernameAt },
+          // Only a newer sighting replaces a username, whatever order events arrive in.
+          filter: { _id: userId, usernameAt: { $lt: usernameAt } },
+          update: { $set: { username, usernameAt } },
         });
       }
       for (const [courseId, enrollment] of state.enrollments) {
-        const _id = enrollmentId(state.userId, courseId);
+        const _id = enrollmentId(userId, courseId);
         const before = loaded.enrollments.get(_id);
+        const { createdAt, mode, active } = enrollment;
         if (
           before &&
-          before.createdAt === enrollment.createdAt &&
-          before.mode === enrollment.mode &&
-          before.active === enrollment.active
+          before.createdAt === createdAt &&
+          before.mode === mode &&
+          before.active === active
         )
           continue;
-        enrollmentWrites.push({
-          updateOne: {
-            filter: { _id },
-            update: {
-              $min: { createdAt: enrollment.createdAt },
-              $set: {
-                userId: state.userId,
-                courseId,
-                ...(enrollment.mode === undefined ? {} : { mode: enrollment.mode }),
-                ...(enrollment.active === undefined ? {} : { active: enrollment.active }),
-              },
-            },
-            upsert: true,
-          },
+        const optional = {
+          ...(mode === undefined ? {} : { mode }),
+          ...(active === undefined ? {} : { active }),
+        };
+        enrollments.push({
+          isNew: !before,
+          document: { _id, userId, courseId, createdAt, ...optional },
+          filter: { _id },
+          // The earliest creation time wins, whatever order events arrive in.
+          update: { $min: { createdAt }, $set: { userId, courseId, ...optional } },
         });
       }
       for (const assignment of state.assignments.values()) {
-        const _id = assignmentId(assignment);
-        const before = loaded.revisions.get(_id);
+        const before = loaded.revisions.get(assignmentId(assignment));
         if (before?.version === assignment.version) continue;
-        assignmentWrites.push({
-          userId: state.userId,
-          write: () => this.writeAssignment(assignment, before?.rev),
-        });
+        if (before) changedAssignments.push({ assignment, rev: before.rev });
+        else newAssignments.push(toAssignmentDocument(assignment, 1));
       }
     }
 
-    await Promise.all([
-      this.writeEach(this.learners, learnerWrites),
-      this.writeEach(this.enrollments, enrollmentWrites),
-    ]);
-    const results = await Promise.all(
-      assignmentWrites.map(async ({ userId, write }) => ((await write()) ? undefined : userId)),
-    );
-    return { conflicts: [...new Set(results.filter((id): id is number => id !== undefined))] };
+    await this.upsertAll(this.learners, learners);
+    await this.upsertAll(this.enrollments, enrollments);
+    const conflicts = new Set<number>();
+    for (const index of await this.insertAll(this.assignments, newAssignments))
+      conflicts.add(newAssignments[index]!.userId);
+    for (const { assignment, rev } of changedAssignments) {
+      const result = await retryTransient(() =>
+        this.assignments.replaceOne(
+          { _id: assignmentId(assignment), rev },
+          toAssignmentDocument(assignment, rev + 1),
+        ),
+      );
+      if (result.matchedCount !== 1) conflicts.add(assignment.userId);
+    }
+    return { conflicts: [...conflicts] };
   }
 
-  /** One by one: a multi-statement update on FerretDB stops at the first error, even unordered. */
-  private async writeEach<T extends { _id: unknown }>(
+  /** Inserts the new documents at once; a document another writer created meanwhile gets the update instead. */
+  private async upsertAll<T extends { _id: unknown }>(
     collection: Collection<T>,
-    writes: AnyBulkWriteOperation<T>[],
+    upserts: Upsert<T>[],
   ): Promise<void> {
-    await Promise.all(
-      writes.map(async (write) => {
-        try {
-          await collection.bulkWrite([write], { ordered: true });
-        } catch (error) {
-          // A clash on upsert: another writer created it first; for learners, with a newer name.
-          if (!isDuplicateKey(error)) throw error;
-          if ('updateOne' in write && write.updateOne) {
-            await collection.updateOne(write.updateOne.filter, write.updateOne.update);
-          }
-        }
-      }),
+    const fresh = upserts.filter((upsert) => upsert.isNew);
+    const clashed = await this.insertAll(
+      collection,
+      fresh.map((upsert) => upsert.document),
     );
+    const updates = [
+      ...upserts.filter((upsert) => !upsert.isNew),
+      ...clashed.map((index) => fresh[index]!),
+    ];
+    for (const { filter, update } of updates) {
+      await retryTransient(() => collection.updateOne(filter, update));
+    }
   }
 
-  private async writeAssignment(
-    assignment: AssignmentRecord,
-    rev: number | undefined,
-  ): Promise<boolean> {
-    if (rev === undefined) {
-      try {
-        await this.assignments.insertOne(toAssignmentDocument(assignment, 1));
-        return true;
-      } catch (error) {
-        if (isDuplicateKey(error)) return false;
+  /** An unordered insert; resolves with the indexes of the documents that already existed. */
+  private async insertAll<T extends { _id: unknown }>(
+    collection: Collection<T>,
+    documents: T[],
+  ): Promise<number[]> {
+    if (documents.length === 0) return [];
+    try {
+      await retryTransient(() =>
+        collection.insertMany(documents as OptionalUnlessRequiredId<T>[], { ordered: false }),
+      );
+      return [];
+    } catch (error) {
+      if (!(error instanceof MongoBulkWriteError)) throw error;
+      const writeErrors = [error.writeErrors].flat();
+      if (writeErrors.length === 0 || !writeErrors.every((writeError) => writeError.code === 11000))
         throw error;
-      }
+      return writeErrors.map((writeError) => writeError.index);
     }
-    const result = await this.assignments.replaceOne(
-      { _id: assignmentId(assignment), rev },
-      toAssignmentDocument(assignment, rev + 1),
-    );
-    return result.matchedCount === 1;
   }
 }

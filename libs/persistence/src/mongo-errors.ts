@@ -1,9 +1,39 @@
-import { MongoServerError } from 'mongodb';
+import { MongoBulkWriteError, MongoServerError } from 'mongodb';
+
+/** The codes and messages of a server error, including each write error of a bulk write. */
+function reports(error: unknown): { code: unknown; message: string }[] {
+  if (!(error instanceof MongoServerError)) return [];
+  const writeErrors = error instanceof MongoBulkWriteError ? [error.writeErrors].flat() : [];
+  return [
+    { code: error.code, message: error.message },
+    ...writeErrors.map((writeError) => ({
+      code: writeError.code,
+      message: writeError.errmsg ?? '',
+    })),
+  ];
+}
 
 /** A unique-index clash. FerretDB reports one inside an update as code 1; MongoDB as 11000. */
 export function isDuplicateKey(error: unknown): boolean {
-  return (
-    error instanceof MongoServerError &&
-    (error.code === 11000 || (error.code === 1 && /UNIQUE constraint failed/.test(error.message)))
+  return reports(error).some(
+    ({ code, message }) =>
+      code === 11000 || (code === 1 && /UNIQUE constraint failed/.test(message)),
   );
+}
+
+/** SQLite-backed FerretDB gives up on lock contention with code 1 "database is locked". */
+export function isTransient(error: unknown): boolean {
+  return reports(error).some(({ message }) => /database is locked|SQLITE_BUSY/.test(message));
+}
+
+/** Retries an idempotent store operation through transient contention, with jittered backoff. */
+export async function retryTransient<T>(operation: () => Promise<T>, attempts = 8): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await operation();
+    } catch (error) {
+      if (!isTransient(error) || attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 50 * 2 ** attempt));
+    }
+  }
 }

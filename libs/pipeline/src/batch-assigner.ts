@@ -16,6 +16,7 @@ import {
 /** One input message with where it came from. */
 export interface InboundMessage {
   value: string | Buffer | null;
+  key?: Buffer | string | null;
   headers?: InboundHeaders;
   position: SourcePosition;
 }

@@ -1,0 +1,73 @@
+import type { InboundHeaders } from '@assigner/contracts';
+import type { TransactionalOutput } from '@assigner/messaging';
+import type { LearnerStateRepository, LoadedStates } from '@assigner/persistence';
+import { BatchAssigner } from '@assigner/pipeline';
+import type { EachBatchPayload } from 'kafkajs';
+import type { ExperimentCatalog } from './experiment-catalog.service';
+import type { WorkerMetrics } from './worker-metrics';
+
+/**
+ * One input batch of one partition, in order: decide and store (idempotently, stamped with the
+ * source positions), then publish and commit the offsets in one Kafka transaction. A failure
+ * anywhere throws before the commit, so the batch is delivered again and nothing is lost;
+ * redelivered events recognise their own stored changes and publish the same messages again.
+ */
+export class AssignmentBatchHandler {
+  private readonly assigner: BatchAssigner<LoadedStates>;
+
+  constructor(
+    store: LearnerStateRepository,
+    private readonly catalog: ExperimentCatalog,
+    private readonly output: TransactionalOutput,
+    private readonly metrics: WorkerMetrics,
+  ) {
+    this.assigner = new BatchAssigner(store);
+  }
+
+  async handle(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    if (batch.isEmpty()) return;
+    const timer = this.metrics.batchDuration.startTimer();
+    const source = `${batch.topic}/${batch.partition}`;
+    // A batch can outlast the session timeout on a slow store: keep the membership alive meanwhile.
+    const heartbeats = setInterval(() => void payload.heartbeat().catch(() => undefined), 3000);
+    const result = await this.assigner
+      .process(
+        batch.messages.map((message) => ({
+          value: message.value,
+          key: message.key,
+          headers: message.headers as InboundHeaders | undefined,
+          position: { source, offset: Number(message.offset) },
+        })),
+        this.catalog.current(),
+      )
+      .finally(() => clearInterval(heartbeats));
+    // Revoked meanwhile: the next owner redoes this batch; committing here would be refused anyway.
+    if (!payload.isRunning() || payload.isStale()) return;
+    await this.output.publish({
+      topic: batch.topic,
+      partition: batch.partition,
+      nextOffset: String(Number(batch.lastOffset()) + 1),
+      analytics: result.analytics,
+      deadLetters: result.deadLetters,
+    });
+    payload.resolveOffset(batch.lastOffset());
+    await payload.heartbeat();
+
+    timer();
+    this.metrics.events.inc({ kind: 'enrollment' }, result.counts.enrollments);
+    this.metrics.events.inc({ kind: 'page_view' }, result.counts.pageViews);
+    this.metrics.events.inc({ kind: 'ignored' }, result.counts.ignored);
+    this.metrics.events.inc({ kind: 'invalid' }, result.counts.invalid);
+    this.metrics.deadLetters.inc(result.deadLetters.length);
+    this.metrics.analyticsMessages.inc(result.analytics.length);
+    for (const [key, count] of result.decisions) {
+      const [experiment = '', outcome = ''] = key.split('|');
+      this.metrics.decisions.inc({ experiment, outcome }, count);
+    }
+    this.metrics.lag.set(
+      { topic: batch.topic, partition: String(batch.partition) },
+      Number(batch.offsetLag()),
+    );
+  }
+}

@@ -1,0 +1,115 @@
+import type { AnalyticsMessage } from '@assigner/contracts';
+import type { DeadLetter } from '@assigner/pipeline';
+import type { IHeaders, Kafka, Message, Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+
+export interface TransactionalOutputOptions {
+  kafka: Kafka;
+  /** Prefix of the transactional ids: one id per input partition, the same on every worker. */
+  transactionalIdPrefix: string;
+  groupId: string;
+  analyticsTopic: string;
+  dlqTopic: string;
+  logger: Logger;
+}
+
+export interface PartitionBatchOutput {
+  topic: string;
+  partition: number;
+  /** The offset to commit: the last offset of the batch plus one. */
+  nextOffset: string;
+  analytics: readonly AnalyticsMessage[];
+  deadLetters: readonly DeadLetter[];
+}
+
+function deadLetterMessage({ message, reason }: DeadLetter): Message {
+  const [topic, partition] = splitSource(message.position.source);
+  const headers: IHeaders = {
+    ...(message.headers as IHeaders | undefined),
+    'dlq-reason': reason,
+    'dlq-source-topic': topic,
+    'dlq-source-partition': partition,
+    'dlq-source-offset': String(message.position.offset),
+  };
+  return { key: message.key ?? null, value: message.value, headers };
+}
+
+/** "topic/partition" → [topic, partition]; topic names cannot hold "/". */
+function splitSource(source: string): [string, string] {
+  const slash = source.lastIndexOf('/');
+  return [source.slice(0, slash), source.slice(slash + 1)];
+}
+
+/**
+ * Publishes a batch's analytics messages and dead letters and commits its input offsets in one
+ * Kafka transaction: read_committed consumers see all of it or none of it. The transactional id
+ * belongs to the input partition, so whichever worker owns the partition next fences any worker
+ * that still thinks it does (a "zombie" after a pause or a partition move).
+ */
+export class TransactionalOutput {
+  private readonly producers = new Map<string, Promise<Producer>>();
+
+  constructor(private readonly options: TransactionalOutputOptions) {}
+
+  async publish(batch: PartitionBatchOutput): Promise<void> {
+    const key = `${batch.topic}-${batch.partition}`;
+    const producer = await this.producerFor(key);
+    const transaction = await producer.transaction();
+    try {
+      if (batch.analytics.length > 0) {
+        await transaction.send({
+          topic: this.options.analyticsTopic,
+          messages: batch.analytics.map((message) => ({
+            key: String(message.userId),
+            value: JSON.stringify(message),
+          })),
+        });
+      }
+      if (batch.deadLetters.length > 0) {
+        await transaction.send({
+          topic: this.options.dlqTopic,
+          messages: batch.deadLetters.map(deadLetterMessage),
+        });
+      }
+      await transaction.sendOffsets({
+        consumerGroupId: this.options.groupId,
+        topics: [
+          {
+            topic: batch.topic,
+            partitions: [{ partition: batch.partition, offset: batch.nextOffset }],
+          },
+        ],
+      });
+      await transaction.commit();
+    } catch (error) {
+      await transaction.abort().catch(() => undefined);
+      // A fenced or broken producer cannot be used again: the next batch gets a fresh one.
+      this.producers.delete(key);
+      await producer.disconnect().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    const producers = [...this.producers.values()];
+    this.producers.clear();
+    await Promise.all(
+      producers.map(async (pending) => (await pending.catch(() => undefined))?.disconnect()),
+    );
+  }
+
+  private producerFor(key: string): Promise<Producer> {
+    let pending = this.producers.get(key);
+    if (!pending) {
+      const producer = this.options.kafka.producer({
+        transactionalId: `${this.options.transactionalIdPrefix}-${key}`,
+        idempotent: true,
+        maxInFlightRequests: 1,
+      });
+      pending = producer.connect().then(() => producer);
+      pending.catch(() => this.producers.delete(key));
+      this.producers.set(key, pending);
+    }
+    return pending;
+  }
+}

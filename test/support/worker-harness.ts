@@ -1,0 +1,236 @@
+import { InMemoryAssigner } from '@assigner/pipeline';
+import { validateExperimentsFile, type AnalyticsMessage } from '@assigner/contracts';
+import type { Experiment } from '@assigner/domain';
+import {
+  ExperimentRepository,
+  fromAssignmentDocument,
+  type AssignmentDocument,
+} from '@assigner/persistence';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import type { Kafka, Message } from 'kafkajs';
+import type { MongoClient } from 'mongodb';
+import { ROOT } from './cli';
+import { testKafka, testMongoClient, uniqueName } from './real-services';
+
+export async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  return port;
+}
+
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+export function experimentsOf(file: unknown): Experiment[] {
+  const result = validateExperimentsFile(file);
+  if (!result.ok) throw new Error(result.problems.join('\n'));
+  return result.value;
+}
+
+/** The user id a log shipper would key a tracking-log line by; null for lines without one. */
+export function userKey(line: string): string | null {
+  try {
+    const record = JSON.parse(line) as {
+      context?: { user_id?: unknown };
+      event?: { user_id?: unknown };
+      user_id?: unknown;
+    };
+    const id = record.event?.user_id ?? record.context?.user_id ?? record.user_id;
+    return typeof id === 'number' ? String(id) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** What `assigner simulate` gives for these lines: the reference the worker must match. */
+export async function simulateLines(lines: readonly string[], experiments: readonly Experiment[]) {
+  const assigner = new InMemoryAssigner(experiments);
+  const { analytics, deadLetters } = await assigner.process(
+    lines.map((value, index) => ({ value, position: { source: 'reference', offset: index } })),
+  );
+  return { analytics, invalid: deadLetters.length, assignments: assigner.assignments() };
+}
+
+/** One isolated deployment: its own topics, consumer group, database and ports. */
+export class WorkerSystem {
+  readonly id = uniqueName('e2e');
+  readonly inputTopic = `${this.id}-input`;
+  readonly analyticsTopic = `${this.id}-analytics`;
+  readonly dlqTopic = `${this.id}-dlq`;
+  readonly groupId = `${this.id}-workers`;
+  readonly database = this.id.replaceAll('-', '_');
+  readonly kafka: Kafka = testKafka();
+  readonly mongo: MongoClient = testMongoClient();
+  private readonly workers = new Set<ChildProcess>();
+
+  constructor(readonly partitions = 6) {}
+
+  async setUp(experiments: unknown): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    await admin.createTopics({
+      topics: [this.inputTopic, this.analyticsTopic, this.dlqTopic].map((topic) => ({
+        topic,
+        numPartitions: this.partitions,
+      })),
+      waitForLeaders: true,
+    });
+    await admin.disconnect();
+    await this.applyExperiments(experimentsOf(experiments));
+  }
+
+  async applyExperiments(experiments: readonly Experiment[]): Promise<void> {
+    const repository = new ExperimentRepository(this.mongo.db(this.database));
+    for (const experiment of experiments) await repository.save(experiment);
+  }
+
+  /** Starts one worker process; resolves when it answers /health. */
+  async startWorker(name = 'worker'): Promise<ChildProcess> {
+    const port = await freePort();
+    const log = createWriteStream(join(ROOT, '.cache', 'logs', `${this.id}-${name}.log`), {
+      flags: 'a',
+    });
+    await once(log, 'open');
+    const worker = spawn(
+      process.execPath,
+      [join(ROOT, 'dist', 'apps', 'worker', 'src', 'main.js')],
+      {
+        env: {
+          ...process.env,
+          INPUT_TOPICS: this.inputTopic,
+          ANALYTICS_TOPIC: this.analyticsTopic,
+          DLQ_TOPIC: this.dlqTopic,
+          WORKER_GROUP_ID: this.groupId,
+          MONGO_DB: this.database,
+          TOPIC_PARTITIONS: String(this.partitions),
+          WORKER_HTTP_PORT: String(port),
+          EXPERIMENTS_REFRESH_MS: '500',
+          LOG_LEVEL: 'info',
+        },
+        stdio: ['ignore', log, log],
+      },
+    );
+    this.workers.add(worker);
+    worker.once('exit', () => this.workers.delete(worker));
+    await waitFor(
+      `${name} health`,
+      async () =>
+        (await fetch(`http://127.0.0.1:${port}/health`)
+          .then((r) => r.status)
+          .catch(() => 0)) === 200,
+      60_000,
+    );
+    return worker;
+  }
+
+  async stopWorker(worker: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    if (worker.exitCode !== null || worker.signalCode !== null) return;
+    const exited = once(worker, 'exit');
+    worker.kill(signal);
+    await exited;
+  }
+
+  async produce(lines: readonly string[], keyed: boolean): Promise<void> {
+    const producer = this.kafka.producer();
+    await producer.connect();
+    for (let start = 0; start < lines.length; start += 2000) {
+      const messages: Message[] = lines
+        .slice(start, start + 2000)
+        .map((value) => ({ key: keyed ? userKey(value) : null, value }));
+      await producer.send({ topic: this.inputTopic, messages });
+    }
+    await producer.disconnect();
+  }
+
+  /** True once the group has committed every input offset. */
+  async consumedEverything(): Promise<boolean> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const ends = await admin.fetchTopicOffsets(this.inputTopic);
+      const [committed] = await admin.fetchOffsets({
+        groupId: this.groupId,
+        topics: [this.inputTopic],
+      });
+      return ends.every(({ partition, high }) => {
+        const done = committed?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
+        return Number(high) === 0 || Number(done) >= Number(high);
+      });
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /**
+   * Every message of a topic that a read_committed consumer sees: waits for at least `expected`
+   * messages, then a little longer, so that extra (duplicate) messages would be seen too.
+   */
+  async readAll(topic: string, expected = 0): Promise<{ key: string | null; value: string }[]> {
+    const consumer = this.kafka.consumer({ groupId: uniqueName('reader'), maxWaitTimeInMs: 200 });
+    const seen: { key: string | null; value: string }[] = [];
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: ({ message }) => {
+        seen.push({ key: message.key?.toString() ?? null, value: message.value?.toString() ?? '' });
+        return Promise.resolve();
+      },
+    });
+    let last = -1;
+    await waitFor(
+      `${expected} messages on ${topic} (have ${seen.length})`,
+      async () => {
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        const quiet = seen.length === last;
+        last = seen.length;
+        return quiet && seen.length >= expected;
+      },
+      180_000,
+    );
+    await consumer.disconnect();
+    return seen;
+  }
+
+  async analytics(expected = 0): Promise<AnalyticsMessage[]> {
+    return (await this.readAll(this.analyticsTopic, expected)).map(
+      ({ value }) => JSON.parse(value) as AnalyticsMessage,
+    );
+  }
+
+  async storedAssignments() {
+    const documents = await this.mongo
+      .db(this.database)
+      .collection<AssignmentDocument>('assignments')
+      .find()
+      .toArray();
+    return documents.map(fromAssignmentDocument);
+  }
+
+  async tearDown(): Promise<void> {
+    await Promise.all([...this.workers].map((worker) => this.stopWorker(worker, 'SIGKILL')));
+    // The database is left in place: FerretDB 1.24 can crash (SIGBUS in SQLite's WAL) when a
+    // database is dropped while writes of a just-killed worker are still in flight.
+    await this.mongo.close();
+    const admin = this.kafka.admin();
+    await admin.connect();
+    await admin
+      .deleteTopics({ topics: [this.inputTopic, this.analyticsTopic, this.dlqTopic] })
+      .catch(() => undefined);
+    await admin.disconnect();
+  }
+}
