@@ -19,7 +19,8 @@ const commands = {
     for (const [key, value] of Object.entries(localServiceEnv()))
       console.log(`export ${key}=${value}`);
   },
-  stop: () => stopServices(),
+  // `stop kafka` or `stop ferretdb` stops one; the tests restart services this way.
+  stop: () => stopServices(process.argv.length > 3 ? process.argv.slice(3) : undefined),
   async status() {
     await ensureDependencies();
     for (const line of await serviceStatus()) console.log(line);

@@ -37,7 +37,8 @@ try {
   const env = { ...process.env };
   if (!externalServicesConfigured()) {
     started = await startServices();
-    Object.assign(env, localServiceEnv());
+    // LOCAL_SERVICES tells the tests they may restart these services (fault tests).
+    Object.assign(env, localServiceEnv(), { LOCAL_SERVICES: '1' });
   }
 
   await check('typecheck', tool('typescript/bin/tsc', '-p', 'tsconfig.json', '--noEmit'));
@@ -50,6 +51,8 @@ try {
     const [node, args] = tool(
       'jest/bin/jest.js',
       '--ci',
+      // One test file at a time: some integration tests restart the shared broker and store.
+      '--runInBand',
       '--json',
       `--outputFile=${results}`,
       ...jestArgs,

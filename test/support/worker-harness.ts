@@ -6,7 +6,7 @@ import {
   fromAssignmentDocument,
   type AssignmentDocument,
 } from '@assigner/persistence';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
@@ -219,6 +219,31 @@ export class WorkerSystem {
       .find()
       .toArray();
     return documents.map(fromAssignmentDocument);
+  }
+
+  /** Stops one of the local services (SIGTERM) and starts it again on the same data. */
+  static restartService(name: 'kafka' | 'ferretdb'): void {
+    if (!process.env.LOCAL_SERVICES) {
+      throw new Error(
+        'restart tests need the local services that `npm test` starts (LOCAL_SERVICES=1)',
+      );
+    }
+    for (const command of [['stop', name], ['start']]) {
+      // Without these the services script would defer to them and start nothing.
+      const env = { ...process.env };
+      delete env.KAFKA_BROKERS;
+      delete env.MONGO_URL;
+      const result = spawnSync(
+        process.execPath,
+        [join(ROOT, 'scripts', 'services.mjs'), ...command],
+        {
+          encoding: 'utf8',
+          env,
+        },
+      );
+      if (result.status !== 0)
+        throw new Error(`services ${command.join(' ')} failed: ${result.stderr}`);
+    }
   }
 
   async tearDown(): Promise<void> {

@@ -17,6 +17,12 @@ export class WorkerHealthController {
     private readonly server: KafkaBatchServer,
   ) {}
 
+  /** Live: the process answers. Restart it only when this fails. */
+  @Get('live')
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
   /** Ready when the store answers a ping and this worker holds a place in its consumer group. */
   @Get()
   @HealthCheck()

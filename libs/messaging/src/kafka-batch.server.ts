@@ -49,7 +49,7 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
     const consumer = kafka.consumer({
       groupId,
       rebalanceTimeout: 30_000,
-      sessionTimeout: 30_000,
+      sessionTimeout: 10_000,
       maxWaitTimeInMs: 500,
     });
     this.consumer = consumer;

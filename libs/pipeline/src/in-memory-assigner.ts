@@ -60,7 +60,12 @@ export class InMemoryAssigner {
     messages: 0,
   };
 
-  constructor(private readonly experiments: readonly Experiment[]) {}
+  constructor(private experiments: readonly Experiment[]) {}
+
+  /** Later messages are decided with these definitions, as a worker does after a change. */
+  useExperiments(experiments: readonly Experiment[]): void {
+    this.experiments = experiments;
+  }
 
   /** Feed messages in order, in batches of any size: the results do not depend on the sizes. */
   async process(
