@@ -29,11 +29,24 @@ export class AssignmentBatchHandler {
     if (batch.isEmpty()) return;
     const timer = this.metrics.batchDuration.startTimer();
     const source = `${batch.topic}/${batch.partition}`;
+    // A retry of a batch whose partition has moved on must not claim it back from its new owner.
+    if (!payload.isRunning() || payload.isStale()) return;
+    // First batch since this worker got the partition: skip what the previous owner committed.
+    const committed = await this.output.claim(batch.topic, batch.partition);
+    const messages =
+      committed === undefined
+        ? batch.messages
+        : batch.messages.filter((m) => Number(m.offset) >= committed);
+    if (messages.length === 0) {
+      // All published already; committing this batch's end could move the group's offset back.
+      payload.resolveOffset(batch.lastOffset());
+      return;
+    }
     // A batch can outlast the session timeout on a slow store: keep the membership alive meanwhile.
     const heartbeats = setInterval(() => void payload.heartbeat().catch(() => undefined), 3000);
     const result = await this.assigner
       .process(
-        batch.messages.map((message) => ({
+        messages.map((message) => ({
           value: message.value,
           key: message.key,
           headers: message.headers as InboundHeaders | undefined,

@@ -77,6 +77,7 @@ export class WorkerModule {
               partitionsConsumedConcurrently: cfg.WORKER_PARTITION_CONCURRENCY,
               logger: logger.logger,
               afterStop: () => output.close(),
+              onGroupJoin: () => output.releaseAll(),
             }),
         },
       ],

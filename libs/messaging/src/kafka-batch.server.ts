@@ -14,6 +14,8 @@ export interface KafkaBatchServerOptions {
   logger: Logger;
   /** Runs after the consumer has left the group, e.g. to close producers. */
   afterStop?: () => Promise<void>;
+  /** Runs after each (re)join of the group, before the new assignment's batches. */
+  onGroupJoin?: () => Promise<void>;
 }
 
 /**
@@ -55,6 +57,9 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.joined = true;
+      void this.options
+        .onGroupJoin?.()
+        .catch((error: unknown) => logger.warn({ err: error }, 'group join hook failed'));
       logger.info(
         { groupId, memberId: payload.memberId, assignment: payload.memberAssignment },
         'joined consumer group',

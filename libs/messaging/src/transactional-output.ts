@@ -51,6 +51,35 @@ export class TransactionalOutput {
 
   constructor(private readonly options: TransactionalOutputOptions) {}
 
+  /**
+   * Takes ownership of a partition's output before its first batch: creating the partition's
+   * transactional producer fences the previous owner and settles its last transaction, and only
+   * then is the committed offset read. Resolves with that offset when this call took ownership
+   * (messages below it were already published by the previous owner), else undefined.
+   */
+  async claim(topic: string, partition: number): Promise<number | undefined> {
+    const key = `${topic}-${partition}`;
+    if (this.producers.has(key)) return undefined;
+    await this.producerFor(key);
+    const admin = this.options.kafka.admin();
+    await admin.connect();
+    try {
+      const [offsets] = await admin.fetchOffsets({
+        groupId: this.options.groupId,
+        topics: [topic],
+      });
+      const committed = offsets?.partitions.find((p) => p.partition === partition)?.offset;
+      return committed === undefined || Number(committed) < 0 ? 0 : Number(committed);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /** After a rebalance every partition must be claimed again: its previous owner may have moved on. */
+  async releaseAll(): Promise<void> {
+    await this.close();
+  }
+
   async publish(batch: PartitionBatchOutput): Promise<void> {
     const key = `${batch.topic}-${batch.partition}`;
     const producer = await this.producerFor(key);
