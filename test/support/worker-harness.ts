@@ -4,6 +4,7 @@ import type { Experiment } from '@assigner/domain';
 import {
   ExperimentRepository,
   fromAssignmentDocument,
+  LearnerStateRepository,
   type AssignmentDocument,
 } from '@assigner/persistence';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -212,7 +213,13 @@ export class WorkerSystem {
     );
   }
 
+  /** The assignments as the store decides them: from their versions. */
   async storedAssignments() {
+    return new LearnerStateRepository(this.mongo.db(this.database)).allAssignments();
+  }
+
+  /** The assignments' lookup copies (the `assignments` collection). */
+  async lookupAssignments() {
     const documents = await this.mongo
       .db(this.database)
       .collection<AssignmentDocument>('assignments')

@@ -4,10 +4,8 @@ export {
   type StoredExperiment,
 } from './experiment.repository';
 export {
-  assignmentId,
   fromAssignmentDocument,
   LearnerStateRepository,
-  toAssignmentDocument,
   type AssignmentDocument,
   type LoadedStates,
 } from './learner-state.repository';
