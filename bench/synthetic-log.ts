@@ -139,3 +139,18 @@ export const BENCH_EXPERIMENTS = {
     },
   ],
 };
+
+/** The user id a log shipper would key a tracking-log line by; null for lines without one. */
+export function userKey(line: string): string | null {
+  try {
+    const record = JSON.parse(line) as {
+      context?: { user_id?: unknown };
+      event?: { user_id?: unknown };
+      user_id?: unknown;
+    };
+    const id = record.event?.user_id ?? record.context?.user_id ?? record.user_id;
+    return typeof id === 'number' ? String(id) : null;
+  } catch {
+    return null;
+  }
+}

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { validateExperimentsFile } from '@assigner/contracts';
-import { BENCH_EXPERIMENTS, syntheticTrackingLog } from './synthetic-log';
+import { BENCH_EXPERIMENTS, syntheticTrackingLog, userKey } from './synthetic-log';
 
 const ROOT = join(__dirname, '..', '..');
 const { KAFKA_BROKERS, MONGO_URL } = process.env;
@@ -30,11 +30,6 @@ const validated = validateExperimentsFile(BENCH_EXPERIMENTS);
 if (!validated.ok) throw new Error(validated.problems.join('\n'));
 const experiments = validated.value;
 
-function keyOf(line: string): string | null {
-  const match = /"user_id": ?(\d+)/.exec(line);
-  return match ? match[1]! : null;
-}
-
 async function prepare(name: string, lines: string[]) {
   const id = `bench-${name}-${randomBytes(3).toString('hex')}`;
   const admin = kafka.admin();
@@ -51,7 +46,7 @@ async function prepare(name: string, lines: string[]) {
   for (let i = 0; i < lines.length; i += 5000) {
     await producer.send({
       topic: `${id}-input`,
-      messages: lines.slice(i, i + 5000).map((value) => ({ key: keyOf(value), value })),
+      messages: lines.slice(i, i + 5000).map((value) => ({ key: userKey(value), value })),
     });
   }
   await producer.disconnect();

@@ -14,6 +14,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Kafka, Message } from 'kafkajs';
 import type { MongoClient } from 'mongodb';
+import { userKey } from '../../bench/synthetic-log';
 import { ROOT } from './cli';
 import { testKafka, testMongoClient, uniqueName } from './real-services';
 
@@ -41,21 +42,6 @@ export function experimentsOf(file: unknown): Experiment[] {
   const result = validateExperimentsFile(file);
   if (!result.ok) throw new Error(result.problems.join('\n'));
   return result.value;
-}
-
-/** The user id a log shipper would key a tracking-log line by; null for lines without one. */
-export function userKey(line: string): string | null {
-  try {
-    const record = JSON.parse(line) as {
-      context?: { user_id?: unknown };
-      event?: { user_id?: unknown };
-      user_id?: unknown;
-    };
-    const id = record.event?.user_id ?? record.context?.user_id ?? record.user_id;
-    return typeof id === 'number' ? String(id) : null;
-  } catch {
-    return null;
-  }
 }
 
 /** What `assigner simulate` gives for these lines: the reference the worker must match. */
