@@ -4,9 +4,11 @@ export {
   type StoredExperiment,
 } from './experiment.repository';
 export {
+  assignmentId,
   fromAssignmentDocument,
-  LearnerStateRepository,
+  stateOf,
   type AssignmentDocument,
-  type LoadedStates,
-} from './learner-state.repository';
+  type LearnerStateDocument,
+} from './learner-state.documents';
+export { LearnerStateRepository, type LoadedStates } from './learner-state.repository';
 export { InjectDb, MONGO_DB, MongoHealthIndicator, MongoModule } from './mongo.module';

@@ -1,352 +1,202 @@
-import {
-  assignmentKey,
-  emptyUserState,
-  type AssignmentRecord,
-  type BucketChange,
-  type UserState,
-} from '@assigner/domain';
+import { emptyUserState, type AssignmentRecord, type UserState } from '@assigner/domain';
 import {
   MongoBulkWriteError,
   type Collection,
   type Db,
-  type Filter,
   type OptionalUnlessRequiredId,
-  type UpdateFilter,
 } from 'mongodb';
-import { isDuplicateKey, retryTransient } from './mongo-errors';
+import {
+  learnerStateId,
+  stateContent,
+  stateOf,
+  toAssignmentDocument,
+  type AssignmentDocument,
+  type LearnerStateDocument,
+} from './learner-state.documents';
+import { retryTransient } from './mongo-errors';
 
-interface LearnerDocument {
-  _id: number;
-  username: string;
-  usernameAt: number;
-}
-
-interface EnrollmentDocument {
-  _id: string;
-  userId: number;
-  courseId: string;
-  createdAt: number;
-  mode?: string;
-  active?: boolean;
-}
-
-/**
- * The current state of one assignment, for lookups. Field names never hold data (course keys have
- * dots): positions are a list, not a map. Written after its versions; the versions decide.
- */
-export interface AssignmentDocument extends Omit<AssignmentRecord, 'positions'> {
-  _id: string;
-  positions: { source: string; offset: number }[];
-}
-
-/**
- * One bucket change of one assignment, inserted once and never changed. Its _id
- * (`<assignment>#<version>`) makes "write the next version" a compare-and-set that every
- * MongoDB-wire store enforces atomically through the unique _id (FerretDB 1.24's conditional
- * replace is not atomic under concurrency).
- */
-interface VersionDocument extends BucketChange {
-  _id: string;
-  assignmentId: string;
-  experiment: string;
-  courseId: string | null;
-  userId: number;
-  username: string;
-}
-
-/** A document to insert if it is new to this writer, else (or if it turns out to exist) to update. */
-interface Upsert<T> {
-  isNew: boolean;
-  document: T;
-  filter: Filter<T>;
-  update: UpdateFilter<T>;
-}
-
-/** What was loaded, to tell afterwards what changed and to write with compare-and-set. */
+/** What was loaded, to tell afterwards what changed and to write the next versions. */
 export interface LoadedStates {
   states: Map<number, UserState>;
-  usernames: Map<number, string>;
-  enrollments: Map<string, EnrollmentDocument>;
-  /** Assignment id → the latest version loaded. */
-  versions: Map<string, number>;
+  /** Per learner with a stored state: what was loaded of it. */
+  loaded: Map<number, LoadedVersion>;
 }
 
-export const assignmentId = (
-  a: Pick<AssignmentRecord, 'experiment' | 'courseId' | 'userId'>,
-): string => `${a.experiment}|${a.courseId ?? ''}|${a.userId}`;
-const enrollmentId = (userId: number, courseId: string): string => `${userId}|${courseId}`;
-
-export function toAssignmentDocument(assignment: AssignmentRecord): AssignmentDocument {
-  const { positions, history, ...rest } = assignment;
-  return {
-    _id: assignmentId(assignment),
-    ...rest,
-    // Optional fields are left out rather than stored as null, so documents read back equal.
-    history: history.map(({ position, ...change }): BucketChange =>
-      position ? { ...change, position } : change,
-    ),
-    positions: Object.entries(positions).map(([source, offset]) => ({ source, offset })),
-  };
+interface LoadedVersion {
+  version: number;
+  /** The state's content as JSON, to tell whether it changed. */
+  content: string;
+  /** Assignment key → its version, to tell which lookup copies to write. */
+  assignmentVersions: Map<string, number>;
+  /** The older versions still stored, deleted once a newer one holds. */
+  older: string[];
 }
 
-export function fromAssignmentDocument(document: AssignmentDocument): AssignmentRecord {
-  const { _id, positions, ...rest } = document;
-  void _id;
-  return { ...rest, positions: Object.fromEntries(positions.map((p) => [p.source, p.offset])) };
-}
-
-function versionDocuments(assignment: AssignmentRecord, after: number): VersionDocument[] {
-  const id = assignmentId(assignment);
-  const { experiment, courseId, userId, username } = assignment;
-  return assignment.history
-    .filter((change) => change.version > after)
-    .map(({ position, ...change }) => ({
-      _id: `${id}#${change.version}`,
-      assignmentId: id,
-      experiment,
-      courseId,
-      userId,
-      username,
-      ...change,
-      ...(position ? { position } : {}),
-    }));
-}
-
-/** An assignment as its versions tell it; positions are the highest offset per source among them. */
-function fromVersions(documents: VersionDocument[]): AssignmentRecord {
-  const sorted = [...documents].sort((a, b) => a.version - b.version);
-  const first = sorted[0]!;
-  const last = sorted[sorted.length - 1]!;
-  const positions: Record<string, number> = {};
-  const history = sorted.map(
-    ({ version, bucket, reason, at, site, isStaff, position }): BucketChange => {
-      if (position)
-        positions[position.source] = Math.max(positions[position.source] ?? -1, position.offset);
-      return { version, bucket, reason, at, site, isStaff, ...(position ? { position } : {}) };
-    },
-  );
-  return {
-    experiment: last.experiment,
-    courseId: last.courseId,
-    userId: last.userId,
-    username: last.username,
-    bucket: last.bucket,
-    reason: last.reason,
-    version: last.version,
-    firstDecidedAt: first.at,
-    lastDecidedAt: last.at,
-    history,
-    positions,
-  };
-}
-
-function groupByAssignment(documents: VersionDocument[]): AssignmentRecord[] {
-  const groups = new Map<string, VersionDocument[]>();
-  for (const document of documents) {
-    const group = groups.get(document.assignmentId);
-    if (group) group.push(document);
-    else groups.set(document.assignmentId, [document]);
-  }
-  return [...groups.values()].map(fromVersions);
+export interface SaveOptions {
+  /** Learners whose lookup copies must be written even if their state did not change (a redelivery). */
+  resync?: readonly number[];
 }
 
 /**
- * Learners' usernames, enrollments and assignments: everything a decision depends on. Writes are
- * single-document and safe to repeat; an assignment changes by inserting its next numbered
- * version, and a lost race is reported so that the caller re-applies that learner's events on
- * fresh state.
+ * Learners' state (usernames, enrollments, assignments with their histories): everything a
+ * decision depends on, one insert-only document per learner and version, plus a lookup copy of
+ * each assignment. Only single-document writes; a lost race is reported so that the caller
+ * re-applies that learner's events on fresh state.
  */
 export class LearnerStateRepository {
-  readonly learners: Collection<LearnerDocument>;
-  readonly enrollments: Collection<EnrollmentDocument>;
+  readonly states: Collection<LearnerStateDocument>;
   readonly assignments: Collection<AssignmentDocument>;
-  readonly versions: Collection<VersionDocument>;
 
   constructor(db: Db) {
-    this.learners = db.collection('learners');
-    this.enrollments = db.collection('enrollments');
+    this.states = db.collection('learner_states');
     this.assignments = db.collection('assignments');
-    this.versions = db.collection('assignment_versions');
-  }
-
-  /** Every assignment, as its versions tell it. */
-  async allAssignments(): Promise<AssignmentRecord[]> {
-    return groupByAssignment(await retryTransient(() => this.versions.find().toArray()));
   }
 
   async ensureIndexes(): Promise<void> {
-    await this.enrollments.createIndex({ userId: 1 });
+    await this.states.createIndex({ userId: 1 });
     await this.assignments.createIndex({ experiment: 1, courseId: 1, userId: 1 }, { unique: true });
     await this.assignments.createIndex({ userId: 1 });
-    await this.versions.createIndex({ userId: 1 });
+  }
+
+  /** Every assignment as the learners' latest states hold it. */
+  async allAssignments(): Promise<AssignmentRecord[]> {
+    const documents = await retryTransient(() => this.states.find().toArray());
+    return [...latestByLearner(documents).values()].flatMap((document) => [
+      ...stateOf(document).assignments.values(),
+    ]);
   }
 
   async load(userIds: readonly number[]): Promise<LoadedStates> {
     const ids = [...new Set(userIds)];
-    const [learners, enrollments, assignments] = await Promise.all([
-      retryTransient(() => this.learners.find({ _id: { $in: ids } }).toArray()),
-      retryTransient(() => this.enrollments.find({ userId: { $in: ids } }).toArray()),
-      retryTransient(() => this.versions.find({ userId: { $in: ids } }).toArray()),
-    ]);
-    const loaded: LoadedStates = {
-      states: new Map(),
-      usernames: new Map(),
-      enrollments: new Map(),
-      versions: new Map(),
-    };
-    for (const id of ids) loaded.states.set(id, emptyUserState(id));
-    for (const learner of learners) {
-      const state = loaded.states.get(learner._id)!;
-      state.username = learner.username;
-      state.usernameAt = learner.usernameAt;
-      loaded.usernames.set(learner._id, learner.username);
-    }
-    for (const enrollment of enrollments) {
-      loaded.states.get(enrollment.userId)!.enrollments.set(enrollment.courseId, {
-        createdAt: enrollment.createdAt,
-        mode: enrollment.mode,
-        active: enrollment.active,
-      });
-      loaded.enrollments.set(enrollment._id, enrollment);
-    }
-    for (const assignment of groupByAssignment(assignments)) {
-      loaded.states
-        .get(assignment.userId)!
-        .assignments.set(assignmentKey(assignment.experiment, assignment.courseId), assignment);
-      loaded.versions.set(assignmentId(assignment), assignment.version);
+    const documents = await retryTransient(() =>
+      this.states.find({ userId: { $in: ids } }).toArray(),
+    );
+    const latest = latestByLearner(documents);
+    const loaded: LoadedStates = { states: new Map(), loaded: new Map() };
+    for (const id of ids) {
+      const document = latest.get(id);
+      const state = document ? stateOf(document) : emptyUserState(id);
+      loaded.states.set(id, state);
+      if (document)
+        loaded.loaded.set(id, {
+          version: document.version,
+          content: contentKey(stateContent(state)),
+          assignmentVersions: new Map(
+            [...state.assignments].map(([key, assignment]) => [key, assignment.version]),
+          ),
+          older: documents
+            .filter((other) => other.userId === id && other.version < document.version)
+            .map(({ _id }) => _id),
+        });
     }
     return loaded;
   }
 
   /**
-   * Writes what changed since load. New documents go in one unordered insert per collection (the
-   * common case, and one store transaction on FerretDB); existing ones are updated one by one.
-   * Resolves with the learners whose assignments another writer changed in between; their other
-   * writes are done and harmless to repeat.
+   * Writes each changed learner's next version in one unordered insert. A version another writer
+   * took first is a conflict: that learner's state is unwritten. So is one that lands below a newer
+   * version (its number was free again because superseded versions are deleted, see
+   * `deleteSuperseded`). Then the lookup copies of what the written versions changed.
    */
-  async save(loaded: LoadedStates): Promise<{ conflicts: number[] }> {
-    const learners: Upsert<LearnerDocument>[] = [];
-    const enrollments: Upsert<EnrollmentDocument>[] = [];
-    const newVersions: VersionDocument[] = [];
-    const changed: AssignmentRecord[] = [];
-
-    for (const state of loaded.states.values()) {
-      const { userId, username, usernameAt } = state;
-      // Written when it changes only: updates are costly, and a sighting of the same name adds nothing.
-      if (
-        username !== undefined &&
-        usernameAt !== undefined &&
-        username !== loaded.usernames.get(userId)
-      ) {
-        learners.push({
-          isNew: !loaded.usernames.has(userId),
-          document: { _id: userId, username, usernameAt },
-          // Only a newer sighting replaces a username, whatever order events arrive in.
-          filter: { _id: userId, usernameAt: { $lt: usernameAt } },
-          update: { $set: { username, usernameAt } },
-        });
-      }
-      for (const [courseId, enrollment] of state.enrollments) {
-        const _id = enrollmentId(userId, courseId);
-        const before = loaded.enrollments.get(_id);
-        const { createdAt, mode, active } = enrollment;
-        if (
-          before &&
-          before.createdAt === createdAt &&
-          before.mode === mode &&
-          before.active === active
-        )
-          continue;
-        const optional = {
-          ...(mode === undefined ? {} : { mode }),
-          ...(active === undefined ? {} : { active }),
-        };
-        enrollments.push({
-          isNew: !before,
-          document: { _id, userId, courseId, createdAt, ...optional },
-          filter: { _id },
-          // The earliest creation time wins, whatever order events arrive in.
-          update: { $min: { createdAt }, $set: { userId, courseId, ...optional } },
-        });
-      }
-      for (const assignment of state.assignments.values()) {
-        const before = loaded.versions.get(assignmentId(assignment)) ?? -1;
-        if (before === assignment.version) continue;
-        newVersions.push(...versionDocuments(assignment, before));
-        changed.push(assignment);
-      }
+  async save(loaded: LoadedStates, options: SaveOptions = {}): Promise<{ conflicts: number[] }> {
+    const savedAt = new Date();
+    const versions: LearnerStateDocument[] = [];
+    for (const [userId, state] of loaded.states) {
+      const before = loaded.loaded.get(userId);
+      const content = stateContent(state);
+      if (before?.content === contentKey(content)) continue;
+      const version = before ? before.version + 1 : 0;
+      versions.push({ _id: learnerStateId(userId, version), version, savedAt, ...content });
     }
+    const clashed = await this.insertAll(this.states, versions);
+    const conflicts = new Set(clashed.map((index) => versions[index]!.userId));
+    const inserted = versions.filter(({ userId }) => !conflicts.has(userId));
+    for (const userId of await this.superseded(inserted)) conflicts.add(userId);
+    const written = inserted.map(({ userId }) => userId).filter((id) => !conflicts.has(id));
 
-    await this.upsertAll(this.learners, learners);
-    await this.upsertAll(this.enrollments, enrollments);
-    // In order, stopping at the first version another writer took: every version after it, of
-    // any learner, is unwritten and that learner's events are applied again on fresh state.
-    const conflicts = new Set<number>();
-    const firstClash = await this.insertInOrder(this.versions, newVersions);
-    for (const version of newVersions.slice(firstClash)) conflicts.add(version.userId);
-    // The lookup copies: new ones in one insert, others replaced unless a newer one is there.
-    const settled = changed.filter((assignment) => !conflicts.has(assignment.userId));
-    const created = settled.filter((assignment) => !loaded.versions.has(assignmentId(assignment)));
-    const clashed = await this.insertAll(this.assignments, created.map(toAssignmentDocument));
-    const replaced = [
-      ...settled.filter((a) => loaded.versions.has(assignmentId(a))),
-      ...clashed.map((index) => created[index]!),
-    ];
-    for (const assignment of replaced) {
-      const document = toAssignmentDocument(assignment);
-      try {
-        await retryTransient(() =>
-          this.assignments.replaceOne(
-            { _id: document._id, version: { $lt: assignment.version } },
-            document,
-            { upsert: true },
-          ),
-        );
-      } catch (error) {
-        // A newer version's writer updated the lookup copy first.
-        if (!isDuplicateKey(error)) throw error;
-      }
-    }
+    await this.copyAssignments(loaded, written, options.resync ?? []);
+    await this.deleteSuperseded(loaded, written);
     return { conflicts: [...conflicts] };
   }
 
-  /** Inserts the new documents at once; a document another writer created meanwhile gets the update instead. */
-  private async upsertAll<T extends { _id: unknown }>(
-    collection: Collection<T>,
-    upserts: Upsert<T>[],
-  ): Promise<void> {
-    const fresh = upserts.filter((upsert) => upsert.isNew);
-    const clashed = await this.insertAll(
-      collection,
-      fresh.map((upsert) => upsert.document),
+  /** The learners of these just-inserted versions that have a newer version stored. */
+  private async superseded(inserted: readonly LearnerStateDocument[]): Promise<number[]> {
+    if (inserted.length === 0) return [];
+    const stored = await retryTransient(() =>
+      this.states
+        .find(
+          { userId: { $in: inserted.map(({ userId }) => userId) } },
+          { projection: { userId: 1, version: 1 } },
+        )
+        .toArray(),
     );
-    const updates = [
-      ...upserts.filter((upsert) => !upsert.isNew),
-      ...clashed.map((index) => fresh[index]!),
-    ];
-    for (const { filter, update } of updates) {
-      await retryTransient(() => collection.updateOne(filter, update));
+    const latest = new Map<number, number>();
+    for (const { userId, version } of stored)
+      latest.set(userId, Math.max(latest.get(userId) ?? -1, version));
+    return inserted
+      .filter(({ userId, version }) => (latest.get(userId) ?? -1) > version)
+      .map(({ userId }) => userId);
+  }
+
+  /**
+   * The lookup copies of what the written versions changed, and all of the resynced learners'
+   * copies: a crash after the state's write may have left them behind. New assignments go in one
+   * insert; the rest are compared with the stored copies first, because a replace is slow on
+   * FerretDB and after a redelivery most copies are already right.
+   */
+  private async copyAssignments(
+    loaded: LoadedStates,
+    written: readonly number[],
+    resync: readonly number[],
+  ): Promise<void> {
+    const created: AssignmentDocument[] = [];
+    const others: AssignmentDocument[] = [];
+    for (const userId of new Set([...written, ...resync])) {
+      const state = loaded.states.get(userId);
+      const before = loaded.loaded.get(userId)?.assignmentVersions;
+      for (const [key, assignment] of state?.assignments ?? []) {
+        const version = before?.get(key);
+        if (version === undefined) created.push(toAssignmentDocument(assignment));
+        else if (version !== assignment.version || resync.includes(userId))
+          others.push(toAssignmentDocument(assignment));
+      }
+    }
+    const clashed = await this.insertAll(this.assignments, created);
+    await this.bringUpToDate([...others, ...clashed.map((index) => created[index]!)]);
+  }
+
+  /** Inserts the copies that are missing and replaces those older than these. */
+  private async bringUpToDate(documents: readonly AssignmentDocument[]): Promise<void> {
+    if (documents.length === 0) return;
+    const stored = await retryTransient(() =>
+      this.assignments
+        .find({ _id: { $in: documents.map(({ _id }) => _id) } }, { projection: { version: 1 } })
+        .toArray(),
+    );
+    const versions = new Map(stored.map(({ _id, version }) => [_id, version]));
+    // A copy another writer inserted meanwhile is left for that writer to complete.
+    await this.insertAll(
+      this.assignments,
+      documents.filter(({ _id }) => !versions.has(_id)),
+    );
+    for (const document of documents) {
+      const version = versions.get(document._id);
+      if (version === undefined || version >= document.version) continue;
+      // Conditional on the version read, so a newer copy written meanwhile is left alone.
+      await retryTransient(() =>
+        this.assignments.replaceOne({ _id: document._id, version }, document),
+      );
     }
   }
 
-  /** An ordered insert; resolves with the index of the first document that already existed (or the length). */
-  private async insertInOrder<T extends { _id: unknown }>(
-    collection: Collection<T>,
-    documents: T[],
-  ): Promise<number> {
-    if (documents.length === 0) return 0;
-    try {
-      await retryTransient(() =>
-        collection.insertMany(documents as OptionalUnlessRequiredId<T>[], { ordered: true }),
-      );
-      return documents.length;
-    } catch (error) {
-      if (!(error instanceof MongoBulkWriteError)) throw error;
-      const writeErrors = [error.writeErrors].flat();
-      if (writeErrors.length === 0 || !writeErrors.every((writeError) => writeError.code === 11000))
-        throw error;
-      return Math.min(...writeErrors.map((writeError) => writeError.index));
-    }
+  /**
+   * Keeps at most the written version and the one it replaced (every store query scans on
+   * FerretDB, so fewer documents mean faster loads). The latest version is never deleted, so a
+   * writer whose version number was freed by a deletion finds the newer one and has a conflict.
+   */
+  private async deleteSuperseded(loaded: LoadedStates, userIds: readonly number[]): Promise<void> {
+    const ids = userIds.flatMap((userId) => loaded.loaded.get(userId)?.older ?? []);
+    if (ids.length > 0) await retryTransient(() => this.states.deleteMany({ _id: { $in: ids } }));
   }
 
   /** An unordered insert; resolves with the indexes of the documents that already existed. */
@@ -368,4 +218,20 @@ export class LearnerStateRepository {
       return writeErrors.map((writeError) => writeError.index);
     }
   }
+}
+
+/** What decisions depend on; the positions alone changing need no write (see `UserState`). */
+function contentKey(content: ReturnType<typeof stateContent>): string {
+  const { positions, ...decisive } = content;
+  void positions;
+  return JSON.stringify(decisive);
+}
+
+function latestByLearner(documents: LearnerStateDocument[]): Map<number, LearnerStateDocument> {
+  const latest = new Map<number, LearnerStateDocument>();
+  for (const document of documents) {
+    const known = latest.get(document.userId);
+    if (!known || document.version > known.version) latest.set(document.userId, document);
+  }
+  return latest;
 }

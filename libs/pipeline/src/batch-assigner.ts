@@ -24,8 +24,11 @@ export interface InboundMessage {
 /** Learner state storage as the pipeline needs it: load some learners, save what changed. */
 export interface LearnerStateStore<Loaded extends { states: Map<number, UserState> }> {
   load(userIds: readonly number[]): Promise<Loaded>;
-  /** Resolves with the learners whose state another writer changed since load. */
-  save(loaded: Loaded): Promise<{ conflicts: number[] }>;
+  /**
+   * Resolves with the learners whose state another writer changed since load. Resynced learners
+   * had changes redelivered: whatever the store derives from their state is written again.
+   */
+  save(loaded: Loaded, options: { resync: readonly number[] }): Promise<{ conflicts: number[] }>;
 }
 
 export interface DeadLetter {
@@ -96,10 +99,12 @@ export class BatchAssigner<Loaded extends { states: Map<number, UserState> }> {
         throw new Error(`learners ${pending.join(', ')} kept changing under this batch`);
       const loaded = await this.store.load(pending);
       const attemptDecisions = new Map<number, string[]>();
+      const resync = new Set<number>();
       for (const { index, event, position } of events) {
         const state = loaded.states.get(event.userId);
         if (!state) continue;
         const outcome = applyEvent(state, event, experiments, position);
+        if (outcome.changes.some((change) => change.redelivered)) resync.add(event.userId);
         produced.set(
           index,
           outcome.changes.map((change) => analyticsMessageOf(change.assignment, change.change)),
@@ -112,7 +117,7 @@ export class BatchAssigner<Loaded extends { states: Map<number, UserState> }> {
         }
         attemptDecisions.set(event.userId, keys);
       }
-      const { conflicts } = await this.store.save(loaded);
+      const { conflicts } = await this.store.save(loaded, { resync: [...resync] });
       const retry = new Set(conflicts);
       for (const [userId, keys] of attemptDecisions) {
         if (retry.has(userId)) continue;

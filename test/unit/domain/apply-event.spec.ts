@@ -176,11 +176,8 @@ describe('redelivered events (a crash between the store write and the Kafka comm
       source,
       offset: 12,
     });
-    expect(state.assignments.values().next().value).toMatchObject({
-      bucket: 0,
-      version: 1,
-      positions: { [source]: 12 },
-    });
+    expect(state.assignments.values().next().value).toMatchObject({ bucket: 0, version: 1 });
+    expect(state.positions).toEqual({ [source]: 12 });
 
     // The same three events again, with the stored state as it is now: the two changes come back
     // as they were, with the same message ids; the event that changed nothing stays silent.
@@ -215,5 +212,42 @@ describe('redelivered events (a crash between the store write and the Kafka comm
       redelivered: false,
       change: { version: 2, bucket: 1 },
     });
+  });
+
+  it('does not decide a redelivered event with what later events taught the stored state', () => {
+    // The enrollment at offset 20 had no username; the page view at 21 brought it. Redelivered
+    // onto the stored state, which knows the username, the enrollment must not assign after all.
+    const onEnrollment = [experiment({ triggers: ['enrollment'] })];
+    const state = emptyUserState(7);
+    const first = applyEvent(state, enrollment('2026-03-01T00:00:00Z'), onEnrollment, {
+      source,
+      offset: 20,
+    });
+    applyEvent(state, view('2026-03-01T00:05:00Z', { username: 'alice' }), onEnrollment, {
+      source,
+      offset: 21,
+    });
+    expect(first.decisions[0]?.decision).toEqual({ bucketed: false, reason: 'no_username' });
+
+    const again = applyEvent(state, enrollment('2026-03-01T00:00:00Z'), onEnrollment, {
+      source,
+      offset: 20,
+    });
+    expect(again).toEqual({ decisions: [], changes: [] });
+    expect(state.assignments.size).toBe(0);
+  });
+
+  it('applies events from another source whatever offsets this one reached', () => {
+    const state = emptyUserState(7);
+    applyEvent(state, view('2026-03-01T00:00:00Z', { username: 'alice' }), [forced(1)], {
+      source,
+      offset: 50,
+    });
+    const other = applyEvent(state, view('2026-03-01T00:00:01Z'), [forced(0)], {
+      source: 'tracking/4',
+      offset: 3,
+    });
+    expect(other.changes[0]).toMatchObject({ redelivered: false, change: { bucket: 0 } });
+    expect(state.positions).toEqual({ [source]: 50, 'tracking/4': 3 });
   });
 });

@@ -13,9 +13,6 @@ import {
 export interface AssignmentChange {
   assignment: AssignmentRecord;
   change: BucketChange;
-  previousBucket?: number;
-  event: LearnerEvent;
-  experiment: Experiment;
   /** The change was already stored by an earlier delivery of this event: publish it again, store nothing. */
   redelivered: boolean;
 }
@@ -69,15 +66,38 @@ function absorb(state: UserState, event: LearnerEvent): void {
   });
 }
 
+/** The changes an earlier delivery of the event at this position made, in experiment order. */
+function changesMadeAt(
+  state: UserState,
+  position: SourcePosition,
+  experiments: readonly Experiment[],
+): AssignmentChange[] {
+  const order = new Map(
+    experiments.map((experiment, index) => [namespacedName(experiment), index]),
+  );
+  const rank = (assignment: AssignmentRecord) => order.get(assignment.experiment) ?? order.size;
+  return [...state.assignments.values()]
+    .sort((a, b) => rank(a) - rank(b))
+    .flatMap((assignment) =>
+      assignment.history
+        .filter(
+          ({ position: made }) =>
+            made?.source === position.source && made.offset === position.offset,
+        )
+        .map((change) => ({ assignment, change, redelivered: true })),
+    );
+}
+
 /**
  * Applies one event of this learner, in order: updates what is known about them, decides every
  * experiment the event triggers, and records bucketed decisions in the learner's assignments.
  * A not-bucketed decision leaves an existing assignment alone; a masquerading staff member's
  * decisions are made but never recorded.
  *
- * With a source position, an event that the stored assignment already reflects (a redelivery
- * after a crash between the store write and the Kafka commit) is not decided again: if it made a
- * change, that change is returned again, marked redelivered, so that its message is re-sent.
+ * With a source position, an event the stored state already reflects (a redelivery after a crash
+ * between the store write and the Kafka commit) is neither absorbed nor decided again: the state
+ * may already know later events (a username, an enrollment) that it must not see. The changes it
+ * made are returned again, marked redelivered, so that their messages are re-sent.
  */
 export function applyEvent(
   state: UserState,
@@ -85,27 +105,14 @@ export function applyEvent(
   experiments: readonly Experiment[],
   position?: SourcePosition,
 ): EventOutcome {
+  if (position && (state.positions[position.source] ?? -1) >= position.offset)
+    return { decisions: [], changes: changesMadeAt(state, position, experiments) };
   absorb(state, event);
+  if (position) state.positions[position.source] = position.offset;
   const outcome: EventOutcome = { decisions: [], changes: [] };
   for (const { experiment, courseId } of triggered(event, experiments)) {
     const key = assignmentKey(namespacedName(experiment), courseId);
     const current = state.assignments.get(key);
-    if (position && current && (current.positions[position.source] ?? -1) >= position.offset) {
-      const own = current.history.find(
-        (change) =>
-          change.position?.source === position.source && change.position.offset === position.offset,
-      );
-      if (own)
-        outcome.changes.push({
-          assignment: current,
-          change: own,
-          event,
-          experiment,
-          redelivered: true,
-        });
-      continue;
-    }
-
     const decision = decide(experiment, {
       userId: state.userId,
       username: state.username,
@@ -128,9 +135,6 @@ export function applyEvent(
       isStaff: event.isStaff ?? false,
       position,
     };
-    const positions = position
-      ? { ...current?.positions, [position.source]: position.offset }
-      : { ...current?.positions };
     const assignment: AssignmentRecord = {
       experiment: namespacedName(experiment),
       courseId,
@@ -142,17 +146,9 @@ export function applyEvent(
       firstDecidedAt: current?.firstDecidedAt ?? event.time,
       lastDecidedAt: event.time,
       history: [...(current?.history ?? []), change],
-      positions,
     };
     state.assignments.set(key, assignment);
-    outcome.changes.push({
-      assignment,
-      change,
-      previousBucket: current?.bucket,
-      event,
-      experiment,
-      redelivered: false,
-    });
+    outcome.changes.push({ assignment, change, redelivered: false });
   }
   return outcome;
 }

@@ -41,8 +41,6 @@ export interface AssignmentRecord {
   /** Time of the decision that set the current bucket. */
   lastDecidedAt: Micros;
   history: BucketChange[];
-  /** Per source, the highest offset already reflected here: redeliveries up to it change nothing. */
-  positions: Record<string, number>;
 }
 
 /** Everything decisions about one learner depend on; the unit a worker loads and saves. */
@@ -53,10 +51,16 @@ export interface UserState {
   usernameAt?: Micros;
   enrollments: Map<string, EnrollmentRecord>;
   assignments: Map<string, AssignmentRecord>;
+  /**
+   * Per source, the offset of the last event of this learner applied to this state. Events up to
+   * it are redeliveries: saved with the state they changed, so both are stored or neither is.
+   * Events that changed nothing need not be saved: applied again, they change nothing again.
+   */
+  positions: Record<string, number>;
 }
 
 export function emptyUserState(userId: number): UserState {
-  return { userId, enrollments: new Map(), assignments: new Map() };
+  return { userId, enrollments: new Map(), assignments: new Map(), positions: {} };
 }
 
 export function assignmentKey(experiment: string, courseId: string | null): string {
