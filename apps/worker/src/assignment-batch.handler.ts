@@ -31,12 +31,9 @@ export class AssignmentBatchHandler {
     const source = `${batch.topic}/${batch.partition}`;
     // A retry of a batch whose partition has moved on must not claim it back from its new owner.
     if (!payload.isRunning() || payload.isStale()) return;
-    // First batch since this worker got the partition: skip what the previous owner committed.
-    const committed = await this.output.claim(batch.topic, batch.partition);
-    const messages =
-      committed === undefined
-        ? batch.messages
-        : batch.messages.filter((m) => Number(m.offset) >= committed);
+    // Skip what is published already (by the previous owner, or by this worker before a retry).
+    const published = await this.output.claim(batch.topic, batch.partition);
+    const messages = batch.messages.filter((m) => Number(m.offset) >= published);
     if (messages.length === 0) {
       // All published already; committing this batch's end could move the group's offset back.
       payload.resolveOffset(batch.lastOffset());

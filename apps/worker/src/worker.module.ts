@@ -43,6 +43,8 @@ export class WorkerModule {
           useFactory: (cfg: AppConfig, logger: PinoLogger) =>
             new TransactionalOutput({
               kafka: createKafka(cfg, logger.logger, 'worker-producer'),
+              brokers: cfg.KAFKA_BROKERS,
+              clientId: `${cfg.KAFKA_CLIENT_ID}-worker-claim`,
               transactionalIdPrefix: `${cfg.KAFKA_CLIENT_ID}-${cfg.WORKER_GROUP_ID}`,
               groupId: cfg.WORKER_GROUP_ID,
               analyticsTopic: cfg.ANALYTICS_TOPIC,

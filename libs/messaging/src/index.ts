@@ -9,3 +9,4 @@ export {
   type PartitionBatchOutput,
   type TransactionalOutputOptions,
 } from './transactional-output';
+export { fetchStableCommittedOffsets, type StableOffsetsRequest } from './stable-committed-offsets';

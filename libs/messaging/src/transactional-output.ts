@@ -2,9 +2,13 @@ import type { AnalyticsMessage } from '@assigner/contracts';
 import type { DeadLetter } from '@assigner/pipeline';
 import type { IHeaders, Kafka, Message, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
+import { fetchStableCommittedOffsets } from './stable-committed-offsets';
 
 export interface TransactionalOutputOptions {
   kafka: Kafka;
+  /** For the committed-offset read, which kafkajs cannot make stable. */
+  brokers: readonly string[];
+  clientId: string;
   /** Prefix of the transactional ids: one id per input partition, the same on every worker. */
   transactionalIdPrefix: string;
   groupId: string;
@@ -48,30 +52,43 @@ function splitSource(source: string): [string, string] {
  */
 export class TransactionalOutput {
   private readonly producers = new Map<string, Promise<Producer>>();
+  /** Per owned partition: the offset below which everything is published. */
+  private readonly published = new Map<string, number>();
 
   constructor(private readonly options: TransactionalOutputOptions) {}
 
   /**
-   * Takes ownership of a partition's output before its first batch: creating the partition's
-   * transactional producer fences the previous owner and settles its last transaction, and only
-   * then is the committed offset read. Resolves with that offset when this call took ownership
-   * (messages below it were already published by the previous owner), else undefined.
+   * Takes ownership of a partition's output: creating the partition's transactional producer
+   * fences the previous owner and settles its last transaction, and only then is the committed
+   * offset read. Resolves with the offset below which everything is published already: the
+   * committed one when this call took ownership, then the end of each batch this worker published.
+   * Every batch must skip what lies below it: the consumer may fetch from an older offset than
+   * the one committed, and in several batches.
+   *
+   * The read must be stable (KIP-447 `require_stable`): the offsets of a just-committed transaction
+   * become visible a moment after it completes, and reading the older offset would publish that
+   * transaction's range again.
    */
-  async claim(topic: string, partition: number): Promise<number | undefined> {
+  async claim(topic: string, partition: number): Promise<number> {
     const key = `${topic}-${partition}`;
-    if (this.producers.has(key)) return undefined;
+    const owned = this.published.get(key);
+    if (owned !== undefined && this.producers.has(key)) return owned;
     await this.producerFor(key);
-    const admin = this.options.kafka.admin();
-    await admin.connect();
     try {
-      const [offsets] = await admin.fetchOffsets({
+      const offsets = await fetchStableCommittedOffsets({
+        brokers: this.options.brokers,
+        clientId: this.options.clientId,
         groupId: this.options.groupId,
-        topics: [topic],
+        topic,
+        partitions: [partition],
       });
-      const committed = offsets?.partitions.find((p) => p.partition === partition)?.offset;
-      return committed === undefined || Number(committed) < 0 ? 0 : Number(committed);
-    } finally {
-      await admin.disconnect();
+      const committed = Math.max(0, offsets.get(partition) ?? -1);
+      this.published.set(key, committed);
+      return committed;
+    } catch (error) {
+      // Unclaimed until the offset is known: the batch's retry claims again.
+      await this.release(key);
+      throw error;
     }
   }
 
@@ -110,18 +127,26 @@ export class TransactionalOutput {
         ],
       });
       await transaction.commit();
+      this.published.set(key, Number(batch.nextOffset));
     } catch (error) {
       await transaction.abort().catch(() => undefined);
-      // A fenced or broken producer cannot be used again: the next batch gets a fresh one.
-      this.producers.delete(key);
-      await producer.disconnect().catch(() => undefined);
+      // A fenced or broken producer cannot be used again: the next batch claims with a fresh one.
+      await this.release(key);
       throw error;
     }
+  }
+
+  private async release(key: string): Promise<void> {
+    const pending = this.producers.get(key);
+    this.producers.delete(key);
+    this.published.delete(key);
+    await (await pending?.catch(() => undefined))?.disconnect().catch(() => undefined);
   }
 
   async close(): Promise<void> {
     const producers = [...this.producers.values()];
     this.producers.clear();
+    this.published.clear();
     await Promise.all(
       producers.map(async (pending) => (await pending.catch(() => undefined))?.disconnect()),
     );
@@ -135,8 +160,16 @@ export class TransactionalOutput {
         idempotent: true,
         maxInFlightRequests: 1,
       });
-      pending = producer.connect().then(() => producer);
-      pending.catch(() => this.producers.delete(key));
+      pending = producer.connect().then(async () => {
+        // kafkajs registers the transactional id (InitProducerId, which fences the previous owner
+        // and settles its open transaction) only at the first transaction, not on connect.
+        await (await producer.transaction()).abort();
+        return producer;
+      });
+      pending.catch(() => {
+        this.producers.delete(key);
+        this.published.delete(key);
+      });
       this.producers.set(key, pending);
     }
     return pending;
