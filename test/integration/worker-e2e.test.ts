@@ -38,6 +38,7 @@ describe('the worker on the real broker and store', () => {
   async function expectSameAsSimulate(): Promise<void> {
     await waitFor('the workers to consume everything', () => system.consumedEverything(), 300_000);
     expect(summary(await system.storedAssignments())).toEqual(summary(reference.assignments));
+    expect(summary(await system.lookupAssignments())).toEqual(summary(reference.assignments));
     expect(byId(await system.analytics(reference.analytics.length))).toEqual(
       byId(reference.analytics),
     );

@@ -107,13 +107,19 @@ export class WorkerSystem {
           TOPIC_PARTITIONS: String(this.partitions),
           WORKER_HTTP_PORT: String(port),
           EXPERIMENTS_REFRESH_MS: '500',
-          LOG_LEVEL: 'info',
+          LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
         },
         stdio: ['ignore', log, log],
       },
     );
     this.workers.add(worker);
-    worker.once('exit', () => this.workers.delete(worker));
+    // Jest may exit without running afterEach (a timeout, Ctrl-C): leave no worker behind.
+    const killOnExit = () => worker.kill('SIGKILL');
+    process.once('exit', killOnExit);
+    worker.once('exit', () => {
+      this.workers.delete(worker);
+      process.removeListener('exit', killOnExit);
+    });
     await waitFor(
       `${name} health`,
       async () =>
@@ -199,7 +205,7 @@ export class WorkerSystem {
     );
   }
 
-  /** The assignments as the store decides them: from their versions. */
+  /** The assignments as the store decides them: from the learners' latest states. */
   async storedAssignments() {
     return new LearnerStateRepository(this.mongo.db(this.database)).allAssignments();
   }
