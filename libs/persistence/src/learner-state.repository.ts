@@ -61,8 +61,8 @@ export class LearnerStateRepository {
   /** Every assignment as the learners' latest states hold it. */
   async allAssignments(): Promise<AssignmentRecord[]> {
     const documents = await retryTransient(() => this.states.find().toArray());
-    return [...latestByLearner(documents).values()].flatMap((document) => [
-      ...stateOf(document).assignments.values(),
+    return [...groupByLearner(documents).values()].flatMap((versions) => [
+      ...stateOf(versions[versions.length - 1]!).assignments.values(),
     ]);
   }
 
@@ -71,10 +71,11 @@ export class LearnerStateRepository {
     const documents = await retryTransient(() =>
       this.states.find({ userId: { $in: ids } }).toArray(),
     );
-    const latest = latestByLearner(documents);
+    const byLearner = groupByLearner(documents);
     const loaded: LoadedStates = { states: new Map(), loaded: new Map() };
     for (const id of ids) {
-      const document = latest.get(id);
+      const versions = byLearner.get(id) ?? [];
+      const document = versions[versions.length - 1];
       const state = document ? stateOf(document) : emptyUserState(id);
       loaded.states.set(id, state);
       if (document)
@@ -84,9 +85,7 @@ export class LearnerStateRepository {
           assignmentVersions: new Map(
             [...state.assignments].map(([key, assignment]) => [key, assignment.version]),
           ),
-          older: documents
-            .filter((other) => other.userId === id && other.version < document.version)
-            .map(({ _id }) => _id),
+          older: versions.slice(0, -1).map(({ _id }) => _id),
         });
     }
     return loaded;
@@ -227,11 +226,14 @@ function contentKey(content: ReturnType<typeof stateContent>): string {
   return JSON.stringify(decisive);
 }
 
-function latestByLearner(documents: LearnerStateDocument[]): Map<number, LearnerStateDocument> {
-  const latest = new Map<number, LearnerStateDocument>();
+/** Each learner's stored versions, oldest first. */
+function groupByLearner(documents: LearnerStateDocument[]): Map<number, LearnerStateDocument[]> {
+  const byLearner = new Map<number, LearnerStateDocument[]>();
   for (const document of documents) {
-    const known = latest.get(document.userId);
-    if (!known || document.version > known.version) latest.set(document.userId, document);
+    const versions = byLearner.get(document.userId);
+    if (versions) versions.push(document);
+    else byLearner.set(document.userId, [document]);
   }
-  return latest;
+  for (const versions of byLearner.values()) versions.sort((a, b) => a.version - b.version);
+  return byLearner;
 }
