@@ -12,7 +12,7 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import type { Kafka, Message } from 'kafkajs';
+import { KafkaJSError, type Kafka, type Message } from 'kafkajs';
 import type { MongoClient } from 'mongodb';
 import { userKey } from '../../bench/synthetic-log';
 import { ROOT } from './cli';
@@ -164,6 +164,10 @@ export class WorkerSystem {
         const done = committed?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
         return Number(high) === 0 || Number(done) >= Number(high);
       });
+    } catch (error) {
+      // Right after a broker restart the group coordinator is still loading: not done yet.
+      if (error instanceof KafkaJSError && error.retriable) return false;
+      throw error;
     } finally {
       await admin.disconnect();
     }
