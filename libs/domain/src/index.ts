@@ -43,6 +43,12 @@ export {
   type FlagRuleName,
   type FlagSubject,
 } from './flags/flag-evaluation';
+export {
+  chiSquareUpperTail,
+  sampleRatioMismatch,
+  SRM_ALPHA,
+  type SampleRatioCheck,
+} from './stats/sample-ratio-mismatch';
 export { formatMicros, parseIsoMicros, type Micros } from './time/iso-time';
 export {
   checkEnrollmentWindow,
