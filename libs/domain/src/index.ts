@@ -1,4 +1,5 @@
 export { applyEvent, type AssignmentChange, type EventOutcome } from './assignment/apply-event';
+export { decisionInputOf, type DecisionContext } from './assignment/decision-input';
 export { messageIdOf, type MessageIdParts } from './assignment/message-id';
 export {
   assignmentKey,
@@ -17,8 +18,15 @@ export {
   type Decision,
   type DecisionInput,
   type DecisionTrace,
+  type FlagTrace,
   type NotBucketedReason,
 } from './decision/decide';
+export {
+  explainDecision,
+  type Explanation,
+  type ExplanationStep,
+  type FlagStep,
+} from './decision/explain';
 export {
   usableUsername,
   type EnrollmentAction,
@@ -28,6 +36,7 @@ export {
 } from './events/learner-event';
 export {
   bucketFlagName,
+  decisionCourseOf,
   FLAG_RULE_DEFAULTS,
   namespacedName,
   type Experiment,
@@ -40,9 +49,16 @@ export { orgOfCourse } from './flags/course-key';
 export {
   evaluateFlag,
   type FlagOutcome,
+  type FlagRuleCheck,
   type FlagRuleName,
   type FlagSubject,
 } from './flags/flag-evaluation';
+export {
+  summarizeBucketCounts,
+  type BucketCountRow,
+  type BucketCounts,
+  type ExperimentCounts,
+} from './stats/bucket-counts';
 export {
   chiSquareUpperTail,
   sampleRatioMismatch,

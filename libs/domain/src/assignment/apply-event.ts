@@ -1,6 +1,7 @@
 import { decide, type Decision } from '../decision/decide';
-import { namespacedName, type Experiment } from '../experiment/experiment';
+import { decisionCourseOf, namespacedName, type Experiment } from '../experiment/experiment';
 import type { LearnerEvent } from '../events/learner-event';
+import { decisionInputOf } from './decision-input';
 import {
   assignmentKey,
   type AssignmentRecord,
@@ -38,8 +39,8 @@ function triggered(
   const result: { experiment: Experiment; courseId: string | null }[] = [];
   for (const experiment of experiments) {
     if (!experiment.triggers.includes(trigger)) continue;
-    if (experiment.scope === 'global') result.push({ experiment, courseId: null });
-    else if (courseId !== null) result.push({ experiment, courseId });
+    const decidedFor = decisionCourseOf(experiment, courseId);
+    if (decidedFor !== undefined) result.push({ experiment, courseId: decidedFor });
   }
   return result;
 }
@@ -113,14 +114,10 @@ export function applyEvent(
   for (const { experiment, courseId } of triggered(event, experiments)) {
     const key = assignmentKey(namespacedName(experiment), courseId);
     const current = state.assignments.get(key);
-    const decision = decide(experiment, {
-      userId: state.userId,
-      username: state.username,
-      isStaff: event.isStaff,
-      courseId: courseId ?? undefined,
-      now: event.time,
-      enrolledAt: courseId === null ? undefined : state.enrollments.get(courseId)?.createdAt,
-    });
+    const decision = decide(
+      experiment,
+      decisionInputOf(state, { courseId, now: event.time, isStaff: event.isStaff }),
+    );
     outcome.decisions.push({ experiment, courseId, decision });
     const username = state.username;
     if (!decision.bucketed || event.masquerading === true || username === undefined) continue;

@@ -1,6 +1,6 @@
 import { stableBucket } from '../bucketing/stable-bucket';
 import { bucketFlagName, namespacedName, type Experiment } from '../experiment/experiment';
-import { evaluateFlag, type FlagOutcome } from '../flags/flag-evaluation';
+import { evaluateFlag, type FlagOutcome, type FlagRuleCheck } from '../flags/flag-evaluation';
 import type { Micros } from '../time/iso-time';
 import { checkEnrollmentWindow, type WindowCheck } from '../windows/enrollment-window';
 
@@ -28,10 +28,16 @@ export type Decision =
 
 /** What each step saw, for explanations; filled only when asked for. */
 export interface DecisionTrace {
-  mainFlag?: FlagOutcome;
+  mainFlag?: FlagTrace;
   window?: WindowCheck & { enrolledAt: Micros; usedEventTime: boolean };
-  bucketFlags: { bucket: number; outcome: FlagOutcome }[];
+  bucketFlags: (FlagTrace & { bucket: number })[];
   hashGroup?: string;
+}
+
+/** A flag's answer with every rule consulted on the way. */
+export interface FlagTrace {
+  outcome: FlagOutcome;
+  checks: FlagRuleCheck[];
 }
 
 /**
@@ -49,8 +55,9 @@ export function decide(
 
   const subject = input;
   const flagName = namespacedName(experiment);
-  const mainFlag = evaluateFlag(experiment.flag, flagName, subject, input.courseId);
-  if (trace) trace.mainFlag = mainFlag;
+  const checks: FlagRuleCheck[] | undefined = trace ? [] : undefined;
+  const mainFlag = evaluateFlag(experiment.flag, flagName, subject, input.courseId, checks);
+  if (trace) trace.mainFlag = { outcome: mainFlag, checks: checks! };
   if (!mainFlag.on) return { bucketed: false, reason: 'flag_off' };
 
   if (input.courseId !== undefined && experiment.experimentId !== undefined) {
@@ -64,8 +71,10 @@ export function decide(
   for (let bucket = 0; bucket < experiment.numBuckets; bucket++) {
     const rule = experiment.bucketFlags[bucket];
     if (!rule) continue;
-    const outcome = evaluateFlag(rule, bucketFlagName(experiment, bucket), subject, input.courseId);
-    trace?.bucketFlags.push({ bucket, outcome });
+    const checks: FlagRuleCheck[] | undefined = trace ? [] : undefined;
+    const name = bucketFlagName(experiment, bucket);
+    const outcome = evaluateFlag(rule, name, subject, input.courseId, checks);
+    trace?.bucketFlags.push({ bucket, outcome, checks: checks! });
     if (outcome.on) return { bucketed: true, bucket, reason: 'forced' };
   }
 

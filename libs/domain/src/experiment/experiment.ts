@@ -37,6 +37,19 @@ export function namespacedName(experiment: Pick<Experiment, 'namespace' | 'name'
   return `${experiment.namespace}.${experiment.name}`;
 }
 
+/**
+ * The course a decision of this experiment is made for, given the course of the event (or the
+ * question): none for global experiments; course-scoped ones decide only with a course
+ * (undefined: no decision).
+ */
+export function decisionCourseOf(
+  experiment: Pick<Experiment, 'scope'>,
+  courseId: string | null,
+): string | null | undefined {
+  if (experiment.scope === 'global') return null;
+  return courseId ?? undefined;
+}
+
 /** edx-platform names bucket flag n of "ns.name" as "ns.name.n". */
 export function bucketFlagName(
   experiment: Pick<Experiment, 'namespace' | 'name'>,

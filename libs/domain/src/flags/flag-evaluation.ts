@@ -27,39 +27,82 @@ export interface FlagOutcome {
   rule: FlagRuleName;
 }
 
+/** One rule consulted, for explanations: "not_set" when the flag does not configure it. */
+export interface FlagRuleCheck {
+  rule: Exclude<FlagRuleName, 'no_rule_matched'>;
+  result: 'on' | 'off' | 'no_match' | 'not_set';
+}
+
+type RuleResult = FlagRuleCheck['result'];
+type RuleStep = [
+  FlagRuleCheck['rule'],
+  (rule: FlagRule, flagName: string, subject: FlagSubject, courseKey?: string) => RuleResult,
+];
+
+const matches = (yes: boolean): RuleResult => (yes ? 'on' : 'no_match');
+
+/** A CourseWaffleFlag's rules in the order it consults them; the first "on" or "off" decides. */
+const RULE_ORDER: readonly RuleStep[] = [
+  [
+    'course_override',
+    (rule, _, __, courseKey) =>
+      courseKey === undefined ? 'not_set' : (rule.courses[courseKey] ?? 'not_set'),
+  ],
+  [
+    'org_override',
+    (rule, _, __, courseKey) => {
+      const org = courseKey === undefined ? undefined : orgOfCourse(courseKey);
+      return org === undefined ? 'not_set' : (rule.orgs[org] ?? 'not_set');
+    },
+  ],
+  ['everyone', (rule) => (rule.everyone === null ? 'not_set' : rule.everyone ? 'on' : 'off')],
+  [
+    'authenticated',
+    (rule, _, subject) => (rule.authenticated ? matches(subject.userId !== undefined) : 'not_set'),
+  ],
+  ['staff', (rule, _, subject) => (rule.staff ? matches(subject.isStaff === true) : 'not_set')],
+  [
+    'superusers',
+    (rule, _, subject) => (rule.superusers ? matches(subject.isSuperuser === true) : 'not_set'),
+  ],
+  [
+    'users',
+    (rule, _, subject) =>
+      rule.users.length === 0
+        ? 'not_set'
+        : matches(subject.username !== undefined && rule.users.includes(subject.username)),
+  ],
+  [
+    'percent',
+    (rule, flagName, subject) =>
+      rule.percent === null
+        ? 'not_set'
+        : matches(
+            subject.username !== undefined &&
+              stableBucket(`${flagName}.percent`, 100, subject.username) < rule.percent,
+          ),
+  ],
+];
+
 /**
  * A CourseWaffleFlag's answer for a subject and an optional course: course override, then org
  * override, then the waffle rules in waffle's order. `percent` is stable per user (waffle rolls
  * a random number per request, which a replayable worker cannot): it passes when the user's
- * bucket of 100 under "<flag name>.percent" is below the percentage.
+ * bucket of 100 under "<flag name>.percent" is below the percentage. With `checks`, every rule
+ * consulted is recorded there, for explanations.
  */
 export function evaluateFlag(
   rule: FlagRule | undefined,
   flagName: string,
   subject: FlagSubject,
   courseKey?: string,
+  checks?: FlagRuleCheck[],
 ): FlagOutcome {
   if (!rule) return { on: false, rule: 'no_rule_matched' };
-  if (courseKey !== undefined) {
-    const course = rule.courses[courseKey];
-    if (course) return { on: course === 'on', rule: 'course_override' };
-    const org = orgOfCourse(courseKey);
-    const orgToggle = org === undefined ? undefined : rule.orgs[org];
-    if (orgToggle) return { on: orgToggle === 'on', rule: 'org_override' };
-  }
-  if (rule.everyone !== null) return { on: rule.everyone, rule: 'everyone' };
-  if (rule.authenticated && subject.userId !== undefined)
-    return { on: true, rule: 'authenticated' };
-  if (rule.staff && subject.isStaff === true) return { on: true, rule: 'staff' };
-  if (rule.superusers && subject.isSuperuser === true) return { on: true, rule: 'superusers' };
-  if (subject.username !== undefined && rule.users.includes(subject.username))
-    return { on: true, rule: 'users' };
-  if (
-    rule.percent !== null &&
-    subject.username !== undefined &&
-    stableBucket(`${flagName}.percent`, 100, subject.username) < rule.percent
-  ) {
-    return { on: true, rule: 'percent' };
+  for (const [name, check] of RULE_ORDER) {
+    const result = check(rule, flagName, subject, courseKey);
+    checks?.push({ rule: name, result });
+    if (result === 'on' || result === 'off') return { on: result === 'on', rule: name };
   }
   return { on: false, rule: 'no_rule_matched' };
 }
