@@ -40,7 +40,8 @@ async function prepare(name: string, lines: string[]) {
   });
   await admin.disconnect();
   const db = mongo.db(id.replaceAll('-', '_'));
-  for (const experiment of experiments) await new ExperimentRepository(db).save(experiment);
+  for (const experiment of experiments)
+    await new ExperimentRepository(db).save(experiment, { actor: 'bench' });
   const producer = kafka.producer();
   await producer.connect();
   for (let i = 0; i < lines.length; i += 5000) {

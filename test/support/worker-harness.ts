@@ -83,7 +83,7 @@ export class WorkerSystem {
 
   async applyExperiments(experiments: readonly Experiment[]): Promise<void> {
     const repository = new ExperimentRepository(this.mongo.db(this.database));
-    for (const experiment of experiments) await repository.save(experiment);
+    for (const experiment of experiments) await repository.save(experiment, { actor: 'test' });
   }
 
   /** Starts one worker process; resolves when it answers /health. */

@@ -44,13 +44,18 @@ export class ExperimentCatalog implements OnModuleDestroy {
     try {
       const stored = await this.repository.list();
       const signature = stored
-        .map(({ experiment, revision }) => `${experiment.namespace}.${experiment.name}@${revision}`)
+        .map(
+          ({ experiment, revision, archived }) =>
+            `${experiment.namespace}.${experiment.name}@${revision}${archived ? ' (archived)' : ''}`,
+        )
         .join(',');
       if (signature !== this.signature) {
         this.logger.info({ experiments: signature }, 'experiment definitions loaded');
         this.signature = signature;
       }
-      this.experiments = stored.map(({ experiment }) => experiment);
+      this.experiments = stored
+        .filter(({ archived }) => !archived)
+        .map(({ experiment }) => experiment);
       return true;
     } catch (error) {
       this.logger.warn(

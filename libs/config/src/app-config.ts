@@ -82,6 +82,16 @@ export class AppConfig extends StoreConfig {
   @Max(65535, { message: 'must be a port number' })
   ADMIN_API_PORT = 3000;
 
+  /** `name:role:secret,...`; parsed and checked by the admin API at start (parseAdminTokens). */
+  @IsString()
+  ADMIN_API_TOKENS = '';
+
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of bytes from 1024 to 16777216' })
+  @Min(1024, { message: 'must be a whole number of bytes from 1024 to 16777216' })
+  @Max(16_777_216, { message: 'must be a whole number of bytes from 1024 to 16777216' })
+  ADMIN_API_MAX_BODY_BYTES = 1_048_576;
+
   @IsString()
   WORKER_HTTP_HOST = '127.0.0.1';
 

@@ -17,13 +17,18 @@ export class AppConfigModule {
 /** sysexits.h EX_CONFIG: lets supervisors tell "fix the settings" from a crash. */
 export const EXIT_BAD_CONFIG = 78;
 
-/** For main(): the validated config, or one line on stderr naming every bad setting and exit. */
-export function loadConfigOrExit(env: Record<string, string | undefined> = process.env): AppConfig {
+/** For main(): what `load` returns, or one line on stderr naming every bad setting and exit. */
+export function orExitOnBadConfig<T>(load: () => T): T {
   try {
-    return loadConfig(env);
+    return load();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`${error.message}\n`);
     process.exit(EXIT_BAD_CONFIG);
   }
+}
+
+/** For main(): the validated config, or exit naming every bad setting. */
+export function loadConfigOrExit(env: Record<string, string | undefined> = process.env): AppConfig {
+  return orExitOnBadConfig(() => loadConfig(env));
 }

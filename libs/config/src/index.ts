@@ -1,2 +1,8 @@
 export { AppConfig, ConfigError, loadConfig, loadStoreConfig, StoreConfig } from './app-config';
-export { AppConfigModule, EXIT_BAD_CONFIG, loadConfigOrExit } from './config.module';
+export { ADMIN_ROLES, parseAdminTokens, type AdminRole, type AdminToken } from './admin-tokens';
+export {
+  AppConfigModule,
+  EXIT_BAD_CONFIG,
+  loadConfigOrExit,
+  orExitOnBadConfig,
+} from './config.module';

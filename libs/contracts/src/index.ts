@@ -1,5 +1,6 @@
 export { ExperimentDefinitionDto, FlagRuleDto } from './experiments/experiment-definition.dto';
 export {
+  describeValidationErrors,
   validateExperiment,
   validateExperimentsFile,
   type Validated,
@@ -10,3 +11,13 @@ export {
   BUCKETED_EVENT,
   type AnalyticsMessage,
 } from './outbound/analytics-message';
+export { applyMergePatch } from './admin/merge-patch';
+export {
+  assignmentView,
+  explanationView,
+  statsView,
+  type AssignmentView,
+  type ExplanationStepView,
+  type ExplanationView,
+  type StatsView,
+} from './admin/admin-views';

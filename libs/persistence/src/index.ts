@@ -1,7 +1,10 @@
 export {
   ExperimentRepository,
-  type SaveOutcome,
+  type ExperimentAction,
+  type ExperimentRevision,
   type StoredExperiment,
+  type WriteContext,
+  type WriteResult,
 } from './experiment.repository';
 export {
   assignmentId,
@@ -12,3 +15,4 @@ export {
 } from './learner-state.documents';
 export { LearnerStateRepository, type LoadedStates } from './learner-state.repository';
 export { InjectDb, MONGO_DB, MongoHealthIndicator, MongoModule } from './mongo.module';
+export { AssignmentCountsQuery } from './assignment-counts.query';

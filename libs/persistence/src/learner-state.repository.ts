@@ -66,6 +66,23 @@ export class LearnerStateRepository {
     ]);
   }
 
+  /** The latest stored states of these learners; learners never stored are left out. */
+  async latestStates(userIds: readonly number[]): Promise<Map<number, UserState>> {
+    const { states, loaded } = await this.load(userIds);
+    return new Map([...states].filter(([userId]) => loaded.has(userId)));
+  }
+
+  /** The learners whose latest state has this username (edX usernames are unique, so one). */
+  async learnersNamed(username: string): Promise<number[]> {
+    const candidates = await retryTransient(() =>
+      this.states.find({ username }, { projection: { userId: 1 } }).toArray(),
+    );
+    const latest = await this.latestStates(candidates.map(({ userId }) => userId));
+    return [...latest.values()]
+      .filter((state) => state.username === username)
+      .map(({ userId }) => userId);
+  }
+
   async load(userIds: readonly number[]): Promise<LoadedStates> {
     const ids = [...new Set(userIds)];
     const documents = await retryTransient(() =>

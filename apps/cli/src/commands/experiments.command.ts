@@ -5,6 +5,9 @@ import { MongoClient } from 'mongodb';
 import { UsageError } from '../usage-error';
 import { loadExperimentsFile } from './simulate.command';
 
+/** Who the audit trail names for changes made with this command. */
+const CLI_ACTOR = `cli:${process.env.USER ?? process.env.USERNAME ?? 'unknown'}`;
+
 /** Runs `work` against the configured store (MONGO_URL, MONGO_DB), closing the client after. */
 async function withRepository<T>(
   work: (repository: ExperimentRepository) => Promise<T>,
@@ -36,8 +39,13 @@ export async function applyExperiments(file: string): Promise<void> {
   for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`);
   await withRepository(async (repository) => {
     for (const experiment of experiments) {
-      const { outcome, revision } = await repository.save(experiment);
-      process.stdout.write(`${outcome} ${namespacedName(experiment)} (revision ${revision})\n`);
+      const result = await repository.save(experiment, { actor: CLI_ACTOR });
+      // Without an expected revision a save retries lost races, so it always lands.
+      if (!('stored' in result)) throw new Error(`could not save ${namespacedName(experiment)}`);
+      const { revision, archived } = result.stored;
+      process.stdout.write(
+        `${result.outcome} ${namespacedName(experiment)} (revision ${revision}${archived ? ', archived' : ''})\n`,
+      );
     }
   });
 }
@@ -55,6 +63,6 @@ export async function getExperiment(name: string): Promise<void> {
   const stored = await withRepository((repository) => repository.get(name));
   if (!stored) throw new Error(`no experiment named ${name}`);
   process.stdout.write(
-    `${JSON.stringify({ ...stored.experiment, revision: stored.revision, updatedAt: stored.updatedAt }, null, 2)}\n`,
+    `${JSON.stringify({ ...stored.experiment, revision: stored.revision, archived: stored.archived, updatedAt: stored.updatedAt }, null, 2)}\n`,
   );
 }

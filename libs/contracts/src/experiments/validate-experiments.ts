@@ -17,14 +17,16 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** class-validator's error tree as "path: message" lines. */
-function flatten(errors: ValidationError[], path: string): string[] {
-  return errors.flatMap((error) => {
+export function describeValidationErrors(errors: ValidationError[], path: string): string[] {
+  // Several constraints of one field often share a message: say it once.
+  const lines = errors.flatMap((error) => {
     const here = `${path}.${error.property}`;
     const own = Object.values(error.constraints ?? {}).map((message) =>
       message.startsWith('property ') ? `${here}: is not a known field` : `${here}: ${message}`,
     );
-    return [...own, ...flatten(error.children ?? [], here)];
+    return [...own, ...describeValidationErrors(error.children ?? [], here)];
   });
+  return [...new Set(lines)];
 }
 
 function validateDto<T extends object>(
@@ -38,7 +40,7 @@ function validateDto<T extends object>(
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,
   });
-  return { dto, problems: flatten(errors, path) };
+  return { dto, problems: describeValidationErrors(errors, path) };
 }
 
 function toggles(

@@ -1,0 +1,100 @@
+import {
+  formatMicros,
+  messageIdOf,
+  type AssignmentRecord,
+  type BucketedReason,
+  type Decision,
+  type ExperimentCounts,
+  type Explanation,
+  type ExplanationStep,
+} from '@assigner/domain';
+
+/** The JSON shapes the admin API answers with: times as ISO-8601, no store internals. */
+
+export interface AssignmentView {
+  experiment: string;
+  courseId: string | null;
+  userId: number;
+  username: string;
+  bucket: number;
+  reason: BucketedReason;
+  version: number;
+  firstDecidedAt: string;
+  lastDecidedAt: string;
+  /** Every bucket this assignment was in, with the id of the analytics message that reported it. */
+  history: {
+    version: number;
+    bucket: number;
+    reason: BucketedReason;
+    at: string;
+    site: string | null;
+    isStaff: boolean;
+    messageId: string;
+  }[];
+}
+
+export function assignmentView(assignment: AssignmentRecord): AssignmentView {
+  return {
+    experiment: assignment.experiment,
+    courseId: assignment.courseId,
+    userId: assignment.userId,
+    username: assignment.username,
+    bucket: assignment.bucket,
+    reason: assignment.reason,
+    version: assignment.version,
+    firstDecidedAt: formatMicros(assignment.firstDecidedAt),
+    lastDecidedAt: formatMicros(assignment.lastDecidedAt),
+    history: assignment.history.map((change) => ({
+      version: change.version,
+      bucket: change.bucket,
+      reason: change.reason,
+      at: formatMicros(change.at),
+      site: change.site,
+      isStaff: change.isStaff,
+      messageId: messageIdOf({ ...assignment, bucket: change.bucket, version: change.version }),
+    })),
+  };
+}
+
+type TimedStep<S> = S extends { enrolledAt?: number }
+  ? Omit<S, 'enrolledAt'> & { enrolledAt?: string }
+  : S;
+export type ExplanationStepView = TimedStep<ExplanationStep>;
+
+export interface ExplanationView {
+  decision: Decision;
+  steps: ExplanationStepView[];
+}
+
+export function explanationView(explanation: Explanation): ExplanationView {
+  return {
+    decision: explanation.decision,
+    steps: explanation.steps.map((step) =>
+      step.check === 'enrollment_window' && step.enrolledAt !== undefined
+        ? { ...step, enrolledAt: formatMicros(step.enrolledAt) }
+        : (step as ExplanationStepView),
+    ),
+  };
+}
+
+export interface StatsView extends ExperimentCounts {
+  experiment: string;
+  numBuckets: number;
+  firstAssignedAt: string | null;
+  lastAssignedAt: string | null;
+}
+
+export function statsView(
+  experiment: string,
+  numBuckets: number,
+  counts: ExperimentCounts,
+  range: { first?: number; last?: number },
+): StatsView {
+  return {
+    experiment,
+    numBuckets,
+    ...counts,
+    firstAssignedAt: range.first === undefined ? null : formatMicros(range.first),
+    lastAssignedAt: range.last === undefined ? null : formatMicros(range.last),
+  };
+}
