@@ -3,7 +3,9 @@
 // foreground. Ctrl-C or SIGTERM stops the apps first (they finish their work in hand), then
 // the services this command started.
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { build, ensureDependencies, note, onParentExit, ROOT } from './lib/project.mjs';
 import {
   externalServicesConfigured,
@@ -56,6 +58,20 @@ try {
     Object.assign(env, localServiceEnv());
   }
   if (stopping) process.exit(0);
+  if (!env.ADMIN_API_TOKENS) {
+    // The admin API refuses to start without tokens; a local run gets one editor token, kept in
+    // a file only this user can read rather than printed where logs and scrollback keep it.
+    const secret = randomBytes(24).toString('base64url');
+    const file = join(ROOT, '.cache', 'admin-api-token');
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+    chmodSync(file, 0o600);
+    env.ADMIN_API_TOKENS = `local:editor:${secret}`;
+    note(`ADMIN_API_TOKENS is not set: this run's editor token is in ${file}`);
+    note(
+      'e.g. curl -H "Authorization: Bearer $(cat .cache/admin-api-token)" 127.0.0.1:3000/experiments',
+    );
+  }
   for (const [name, entry] of Object.entries(APPS)) {
     const child = spawn(process.execPath, ['--enable-source-maps', join(ROOT, entry)], {
       env,

@@ -1,17 +1,48 @@
-import { AppConfig, AppConfigModule } from '@assigner/config';
+import { AppConfig, AppConfigModule, type AdminToken } from '@assigner/config';
 import { LoggingModule } from '@assigner/observability';
-import { MongoModule } from '@assigner/persistence';
+import {
+  AssignmentCountsQuery,
+  ExperimentRepository,
+  LearnerStateRepository,
+  MONGO_DB,
+  MongoModule,
+} from '@assigner/persistence';
 import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
+import type { Db } from 'mongodb';
 import { AdminHealthController } from './admin-health.controller';
+import { AssignmentsController } from './assignments/assignments.controller';
+import { ExplainController } from './assignments/explain.controller';
+import { StatsController } from './assignments/stats.controller';
+import { AdminAuthGuard } from './auth/admin-auth.guard';
+import { TokenVerifier } from './auth/token-verifier';
+import { ExperimentsController } from './experiments/experiments.controller';
+import { ProblemDetailsFilter } from './http/problem-details.filter';
+
+const overStore = <T>(make: (db: Db) => T) => ({ inject: [MONGO_DB], useFactory: make });
 
 @Module({})
 export class AdminApiModule {
-  static register(config: AppConfig): DynamicModule {
+  static register(config: AppConfig, tokens: readonly AdminToken[]): DynamicModule {
     return {
       module: AdminApiModule,
       imports: [AppConfigModule.register(config), LoggingModule, MongoModule, TerminusModule],
-      controllers: [AdminHealthController],
+      controllers: [
+        AdminHealthController,
+        ExperimentsController,
+        AssignmentsController,
+        ExplainController,
+        StatsController,
+      ],
+      providers: [
+        { provide: ExperimentRepository, ...overStore((db) => new ExperimentRepository(db)) },
+        { provide: LearnerStateRepository, ...overStore((db) => new LearnerStateRepository(db)) },
+        { provide: AssignmentCountsQuery, ...overStore((db) => new AssignmentCountsQuery(db)) },
+        { provide: TokenVerifier, useValue: new TokenVerifier(tokens) },
+        { provide: APP_GUARD, useClass: AdminAuthGuard },
+        { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+      ],
     };
   }
 }

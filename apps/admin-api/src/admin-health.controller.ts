@@ -1,7 +1,9 @@
 import { MongoHealthIndicator } from '@assigner/persistence';
 import { Controller, Get } from '@nestjs/common';
+import { Public } from './auth/access';
 import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
 
+@Public()
 @Controller('health')
 export class AdminHealthController {
   constructor(

@@ -1,16 +1,14 @@
 import 'reflect-metadata';
-import { loadConfigOrExit } from '@assigner/config';
-import { NestFactory } from '@nestjs/core';
+import { loadConfigOrExit, orExitOnBadConfig, parseAdminTokens } from '@assigner/config';
 import { Logger } from 'nestjs-pino';
-import { AdminApiModule } from './admin-api.module';
+import { createAdminApp } from './admin-app';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  const app = await NestFactory.create(AdminApiModule.register(config), { bufferLogs: true });
-  app.useLogger(app.get(Logger));
-  app.enableShutdownHooks();
+  const tokens = orExitOnBadConfig(() => parseAdminTokens(config.ADMIN_API_TOKENS));
+  const app = await createAdminApp(config, tokens);
   await app.listen(config.ADMIN_API_PORT, config.ADMIN_API_HOST);
-  app.get(Logger).log(`admin API ready on ${await app.getUrl()}`);
+  app.get(Logger).log(`admin API ready on ${await app.getUrl()} (OpenAPI at /docs)`);
 }
 
 main().catch((error: unknown) => {

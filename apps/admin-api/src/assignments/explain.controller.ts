@@ -1,0 +1,102 @@
+import {
+  assignmentView,
+  explanationView,
+  type AssignmentView,
+  type ExplanationView,
+} from '@assigner/contracts';
+import {
+  assignmentKey,
+  decisionCourseOf,
+  decisionInputOf,
+  emptyUserState,
+  explainDecision,
+  formatMicros,
+  parseIsoMicros,
+} from '@assigner/domain';
+import { ExperimentRepository, LearnerStateRepository } from '@assigner/persistence';
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { badRequest, notFound } from '../http/problem';
+import { ExperimentNamePipe, ExplainQuery, validQuery } from '../http/request-validation';
+
+/** An explanation with what it was made from, and the stored assignment to compare it with. */
+export interface ExplainAnswer extends ExplanationView {
+  experiment: string;
+  revision: number;
+  archived: boolean;
+  userId: number;
+  /** False when the store has no state for this learner (no event of theirs was applied). */
+  learnerKnown: boolean;
+  username: string | null;
+  courseId: string | null;
+  enrolledAt: string | null;
+  at: string;
+  stored: AssignmentView | null;
+}
+
+@ApiTags('assignments')
+@ApiBearerAuth()
+@ApiUnauthorizedResponse({ description: 'No token, or an unknown one' })
+@Controller('experiments')
+export class ExplainController {
+  constructor(
+    private readonly experiments: ExperimentRepository,
+    private readonly learners: LearnerStateRepository,
+  ) {}
+
+  @Get(':name/explain')
+  @ApiOperation({
+    summary: 'Why a learner is (or is not) in a bucket',
+    description:
+      "Runs the decision with the current definition and the learner's stored username and enrollment: the outcome, and each check with its result (main flag rules, enrollment window with the time used, bucket flags, hash group). Also the stored assignment, for comparison.",
+  })
+  @ApiOkResponse({ description: 'The decision and its steps' })
+  @ApiBadRequestResponse({ description: 'Every problem with the query, listed' })
+  @ApiNotFoundResponse({ description: 'No such experiment' })
+  async explain(
+    @Param('name', ExperimentNamePipe) name: string,
+    @Query() rawQuery: unknown,
+  ): Promise<ExplainAnswer> {
+    const query = validQuery(ExplainQuery, rawQuery, (valid) =>
+      valid.at !== undefined && parseIsoMicros(valid.at) === undefined
+        ? [`query at: ${valid.at} is not a valid time`]
+        : [],
+    );
+    const stored = await this.experiments.get(name);
+    if (!stored) throw notFound(`no experiment named ${name}`);
+    const { experiment } = stored;
+    const courseId = decisionCourseOf(experiment, query.course_id ?? null);
+    if (courseId === undefined)
+      throw badRequest([`query course_id: ${name} is decided per course, so explain needs one`]);
+    const userId = Number(query.user_id);
+    const state = (await this.learners.latestStates([userId])).get(userId);
+    const at = query.at === undefined ? Date.now() * 1000 : parseIsoMicros(query.at)!;
+    const input = decisionInputOf(state ?? emptyUserState(userId), {
+      courseId,
+      now: at,
+      isStaff: query.is_staff === 'true',
+    });
+    const current = state?.assignments.get(assignmentKey(name, courseId));
+    return {
+      experiment: name,
+      revision: stored.revision,
+      archived: stored.archived,
+      userId,
+      learnerKnown: state !== undefined,
+      username: input.username ?? null,
+      courseId,
+      enrolledAt: input.enrolledAt === undefined ? null : formatMicros(input.enrolledAt),
+      at: formatMicros(at),
+      ...explanationView(explainDecision(experiment, input)),
+      stored: current ? assignmentView(current) : null,
+    };
+  }
+}
