@@ -45,6 +45,7 @@ function learner(
 ): UserState {
   const state = emptyUserState(userId);
   state.username = username;
+  if (username !== undefined) state.usernameSince = micros('2025-01-01T00:00:00Z');
   for (const [courseId, at] of enrollments)
     state.enrollments.set(courseId, { createdAt: micros(at) });
   for (const partial of assignments) {

@@ -22,6 +22,7 @@ export interface LearnerStateDocument {
   savedAt: Date;
   username?: string;
   usernameAt?: number;
+  usernameSince?: number;
   enrollments: { courseId: string; createdAt: number; mode?: string; active?: boolean }[];
   assignments: StoredAssignment[];
   positions: { source: string; offset: number }[];
@@ -55,6 +56,7 @@ export function stateContent(
     userId: state.userId,
     username: state.username,
     usernameAt: state.usernameAt,
+    usernameSince: state.usernameSince,
     enrollments: [...state.enrollments].map(([courseId, enrollment]) =>
       withoutUndefined({ courseId, ...enrollment }),
     ),
@@ -70,6 +72,8 @@ export function stateOf(document: LearnerStateDocument): UserState {
   const state = emptyUserState(document.userId);
   state.username = document.username;
   state.usernameAt = document.usernameAt;
+  // States stored before usernameSince existed: their username counts as always known.
+  state.usernameSince = document.usernameSince ?? (document.username === undefined ? undefined : 0);
   for (const { courseId, ...enrollment } of document.enrollments)
     state.enrollments.set(courseId, enrollment);
   for (const stored of document.assignments) {

@@ -65,7 +65,7 @@ describe('applying a learner’s events in order', () => {
   it('fires enrollment triggers on activation only, and page-view triggers on page views only', () => {
     const onEnrollment = experiment({ triggers: ['enrollment'] });
     const state = emptyUserState(7);
-    state.username = 'alice';
+    Object.assign(state, { username: 'alice', usernameSince: 0 });
     expect(
       applyEvent(state, enrollment('2026-03-01T00:00:00Z', { action: 'mode_changed' }), [
         onEnrollment,
@@ -79,7 +79,7 @@ describe('applying a learner’s events in order', () => {
 
   it('decides course experiments only with a course, and global ones once per user without course', () => {
     const state = emptyUserState(7);
-    state.username = 'alice';
+    Object.assign(state, { username: 'alice', usernameSince: 0 });
     const global = experiment({ name: 'global', scope: 'global' });
     const courseScoped = experiment({ name: 'scoped' });
     expect(

@@ -47,9 +47,12 @@ function triggered(
 
 /** Remembers what this event tells about the learner: their username, their enrollment's creation. */
 function absorb(state: UserState, event: LearnerEvent): void {
-  if (event.username !== undefined && event.time >= (state.usernameAt ?? -Infinity)) {
-    state.username = event.username;
-    state.usernameAt = event.time;
+  if (event.username !== undefined) {
+    if (event.time >= (state.usernameAt ?? -Infinity)) {
+      state.username = event.username;
+      state.usernameAt = event.time;
+    }
+    if (event.time < (state.usernameSince ?? Infinity)) state.usernameSince = event.time;
   }
   if (event.kind !== 'enrollment') return;
   const seenAt = Math.min(event.time, event.createdAt ?? event.time);
@@ -114,14 +117,15 @@ export function applyEvent(
   for (const { experiment, courseId } of triggered(event, experiments)) {
     const key = assignmentKey(namespacedName(experiment), courseId);
     const current = state.assignments.get(key);
-    const decision = decide(
-      experiment,
-      decisionInputOf(state, { courseId, now: event.time, isStaff: event.isStaff }),
-    );
+    const input = decisionInputOf(state, { courseId, now: event.time, isStaff: event.isStaff });
+    const decision = decide(experiment, input);
     outcome.decisions.push({ experiment, courseId, decision });
-    const username = state.username;
+    const username = input.username;
     if (!decision.bucketed || event.masquerading === true || username === undefined) continue;
     if (current?.bucket === decision.bucket) continue;
+    // The latest decision sets the bucket: an event older than the one that set it (history
+    // replayed after later events) does not undo it.
+    if (current && event.time <= current.lastDecidedAt) continue;
 
     const change: BucketChange = {
       version: current ? current.version + 1 : 0,

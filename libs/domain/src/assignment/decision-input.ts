@@ -10,18 +10,23 @@ export interface DecisionContext {
 }
 
 /**
- * What a decision about a learner sees: the username remembered from their latest event and,
- * for a course decision, when they enrolled in that course. The worker and explanations both
+ * What a decision about a learner at `now` sees: the username remembered from their latest event
+ * if one was known by then and, for a course decision, when they enrolled in that course if they
+ * had by then. Known "by then" is what makes a decision the same whether its event is applied in
+ * order or again later over a state that knows more (a replay). The worker and explanations both
  * build their inputs here, so that an explanation sees what the worker saw.
  */
 export function decisionInputOf(state: UserState, context: DecisionContext): DecisionInput {
+  const enrollment =
+    context.courseId === null ? undefined : state.enrollments.get(context.courseId);
+  const usernameKnown = state.usernameSince !== undefined && state.usernameSince <= context.now;
   return {
     userId: state.userId,
-    username: state.username,
+    username: usernameKnown ? state.username : undefined,
     isStaff: context.isStaff,
     courseId: context.courseId ?? undefined,
     now: context.now,
     enrolledAt:
-      context.courseId === null ? undefined : state.enrollments.get(context.courseId)?.createdAt,
+      enrollment && enrollment.createdAt <= context.now ? enrollment.createdAt : undefined,
   };
 }

@@ -49,6 +49,12 @@ export interface UserState {
   username?: string;
   /** Time of the event the username came from: the latest one wins, whatever the arrival order. */
   usernameAt?: Micros;
+  /**
+   * Time of the earliest event that carried a usable username. A decision at an earlier time is
+   * made without one, as it was when that event came first: what later events taught is not
+   * used for earlier ones, so that replaying history already applied changes nothing.
+   */
+  usernameSince?: Micros;
   enrollments: Map<string, EnrollmentRecord>;
   assignments: Map<string, AssignmentRecord>;
   /**

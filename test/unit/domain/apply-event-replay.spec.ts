@@ -1,0 +1,128 @@
+import {
+  applyEvent,
+  emptyUserState,
+  parseIsoMicros,
+  type LearnerEvent,
+  type UserState,
+} from '@assigner/domain';
+import fc from 'fast-check';
+import { experiment, flag } from '../../support/experiments';
+
+const at = (text: string) => parseIsoMicros(text)!;
+const START = at('2026-03-01T00:00:00Z');
+const COURSES = ['course-v1:edX+A+1', 'course-v1:edX+B+1'];
+
+/** Experiments whose decisions depend on everything an event or the state can carry. */
+const EXPERIMENTS = [
+  experiment({
+    name: 'windowed',
+    experimentId: 1,
+    triggers: ['page_view', 'enrollment'],
+    keyValues: { enrollment_start: '2026-03-01T00:10:00Z', enrollment_end: '2026-03-01T01:00:00Z' },
+  }),
+  experiment({ name: 'staff_forced', bucketFlags: { 1: flag({ staff: true }) } }),
+  experiment({ name: 'on_enrollment', triggers: ['enrollment'], numBuckets: 3 }),
+  experiment({ name: 'site_wide', scope: 'global', numBuckets: 4 }),
+];
+
+const content = (state: UserState) =>
+  JSON.stringify({
+    username: state.username,
+    enrollments: [...state.enrollments],
+    assignments: [...state.assignments],
+  });
+
+/** One learner's events, in time order: page views and enrollments, with or without a username. */
+const history = fc
+  .array(
+    fc.record({
+      gapSeconds: fc.integer({ min: 0, max: 900 }),
+      kind: fc.constantFrom('page_view', 'enrollment'),
+      course: fc.constantFrom(...COURSES),
+      withUsername: fc.boolean(),
+      isStaff: fc.boolean(),
+    }),
+    { minLength: 1, maxLength: 25 },
+  )
+  .map((steps) => {
+    let time = START;
+    return steps.map((step): LearnerEvent => {
+      time += step.gapSeconds * 1_000_000;
+      const common = {
+        userId: 7,
+        courseId: step.course,
+        time,
+        username: step.withUsername ? 'alice' : undefined,
+        isStaff: step.isStaff,
+      };
+      return step.kind === 'page_view'
+        ? { kind: 'page_view', ...common }
+        : { kind: 'enrollment', action: 'activated', ...common };
+    });
+  });
+
+describe('applying events again over a state that already reflects them (replays)', () => {
+  it('changes nothing and publishes nothing, in any order, from any source', () => {
+    fc.assert(
+      fc.property(history, fc.integer(), (events, seed) => {
+        const state = emptyUserState(7);
+        events.forEach((event, offset) =>
+          applyEvent(state, event, EXPERIMENTS, { source: 'topic/0', offset }),
+        );
+        const before = content(state);
+        const replayed = [...events].sort(() => ((seed = (seed * 1103515245 + 12345) | 0) % 3) - 1);
+        for (const [offset, event] of replayed.entries()) {
+          const outcome = applyEvent(state, event, EXPERIMENTS, { source: 'replay', offset });
+          expect(outcome.changes).toEqual([]);
+        }
+        expect(content(state)).toBe(before);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('decides a late event as of its own time, with what was known then', () => {
+    const onEnrollment = [experiment({ triggers: ['enrollment'] })];
+    const state = emptyUserState(7);
+    // The username arrives at 00:05; an enrollment from 00:01 delivered late has no username then.
+    applyEvent(
+      state,
+      { kind: 'page_view', userId: 7, time: at('2026-03-01T00:05:00Z'), username: 'alice' },
+      onEnrollment,
+    );
+    const late = applyEvent(
+      state,
+      {
+        kind: 'enrollment',
+        action: 'activated',
+        userId: 7,
+        courseId: COURSES[0]!,
+        time: at('2026-03-01T00:01:00Z'),
+      },
+      onEnrollment,
+    );
+    expect(late.decisions[0]?.decision).toEqual({ bucketed: false, reason: 'no_username' });
+    expect(state.usernameSince).toBe(at('2026-03-01T00:05:00Z'));
+  });
+
+  it('lets an older decision create a missing assignment but never undo a newer bucket', () => {
+    const staffForced = [
+      experiment({ name: 'staff_forced', bucketFlags: { 1: flag({ staff: true }) } }),
+    ];
+    const state = emptyUserState(7);
+    const view = (time: string, isStaff: boolean): LearnerEvent => ({
+      kind: 'page_view',
+      userId: 7,
+      courseId: COURSES[0],
+      time: at(time),
+      username: 'alice',
+      isStaff,
+    });
+    expect(applyEvent(state, view('2026-03-01T00:10:00Z', true), staffForced).changes).toHaveLength(
+      1,
+    );
+    // An earlier event, not staff, would hash elsewhere; it is older than the forced decision.
+    expect(applyEvent(state, view('2026-03-01T00:05:00Z', false), staffForced).changes).toEqual([]);
+    expect([...state.assignments.values()][0]).toMatchObject({ bucket: 1, reason: 'forced' });
+  });
+});
