@@ -2,8 +2,10 @@ import 'reflect-metadata';
 import { Command, CommanderError, Option } from 'commander';
 import { bucketOne, bucketStdin } from './commands/bucket.command';
 import { applyExperiments, getExperiment, listExperiments } from './commands/experiments.command';
+import { republish, type RepublishOptions } from './commands/republish.command';
 import { simulate } from './commands/simulate.command';
 import { findUsernames } from './commands/usernames.command';
+import { replay, type ReplayOptions } from './replay/replay.command';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './usage-error';
 
 function program(): Command {
@@ -81,6 +83,36 @@ function program(): Command {
         await simulate(options);
       },
     );
+
+  root
+    .command('replay')
+    .description(
+      'apply history (files or a topic) to the real store as the worker would, each event as of its own time; idempotent and resumable',
+    )
+    .option(
+      '--events <paths...>',
+      'tracking-log/NDJSON files (plain or gzip), in order; a directory stands for its files in name order',
+    )
+    .option('--topic <topic>', 'a topic to read from its beginning to its end at the start')
+    .option('--from-time <iso>', 'only events at or after this time')
+    .option('--to-time <iso>', 'only events before this time')
+    .option('--experiment <names...>', 'decide only these experiments (default: all in force)')
+    .option('--dry-run', 'write and publish nothing; print the difference the replay would make')
+    .option('--no-publish', 'store the results but publish no analytics messages')
+    .option('--checkpoint <file>', 'where progress is kept (default .assigner/replay-<key>.json)')
+    .option('--chunk <lines>', 'lines applied and published together', '100000')
+    .action((options: ReplayOptions) => replay(options));
+
+  root
+    .command('republish')
+    .description(
+      'publish the stored assignments of experiments as analytics messages (same messageIds) to a backfill topic',
+    )
+    .requiredOption('--experiment <names...>', 'namespaced experiment names')
+    .requiredOption('--topic <topic>', 'the backfill topic (created if missing)')
+    .option('--since <iso>', 'only assignments whose bucket was set at or after this time')
+    .option('--chunk <messages>', 'messages per Kafka transaction', '1000')
+    .action((options: RepublishOptions) => republish(options));
 
   const experiments = root
     .command('experiments')

@@ -5,6 +5,8 @@ export {
 } from './kafka-batch.server';
 export { createKafka, ensureTopics } from './kafka-client';
 export {
+  analyticsRecord,
+  SEND_SLICE,
   TransactionalOutput,
   type PartitionBatchOutput,
   type TransactionalOutputOptions,

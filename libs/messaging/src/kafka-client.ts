@@ -10,6 +10,9 @@ const PINO_LEVEL: Record<logLevel, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
+// Keys are hashed with the Java client's murmur2 either way; the notice about it is noise.
+process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
+
 /** A kafkajs client whose own logs go through pino, so every line is structured JSON. */
 export function createKafka(config: AppConfig, logger: Logger, clientSuffix: string): Kafka {
   return new Kafka({

@@ -26,6 +26,14 @@ export interface PartitionBatchOutput {
   deadLetters: readonly DeadLetter[];
 }
 
+/** Messages per send inside a transaction (about 400 bytes each). */
+export const SEND_SLICE = 1000;
+
+/** An analytics message as a Kafka record: keyed by user id, as the worker publishes it. */
+export function analyticsRecord(message: AnalyticsMessage): Message {
+  return { key: String(message.userId), value: JSON.stringify(message) };
+}
+
 function deadLetterMessage({ message, reason }: DeadLetter): Message {
   const [topic, partition] = splitSource(message.position.source);
   const headers: IHeaders = {
@@ -102,13 +110,11 @@ export class TransactionalOutput {
     const producer = await this.producerFor(key);
     const transaction = await producer.transaction();
     try {
-      if (batch.analytics.length > 0) {
+      // In slices: one record batch per partition must stay under the broker's message size.
+      for (let start = 0; start < batch.analytics.length; start += SEND_SLICE) {
         await transaction.send({
           topic: this.options.analyticsTopic,
-          messages: batch.analytics.map((message) => ({
-            key: String(message.userId),
-            value: JSON.stringify(message),
-          })),
+          messages: batch.analytics.slice(start, start + SEND_SLICE).map(analyticsRecord),
         });
       }
       if (batch.deadLetters.length > 0) {

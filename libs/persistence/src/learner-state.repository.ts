@@ -15,6 +15,9 @@ import {
 } from './learner-state.documents';
 import { retryTransient } from './mongo-errors';
 
+/** Above this many learners a read is one range read rather than a `$in` (see versionsOf). */
+const LONGEST_IN = 200;
+
 /** What was loaded, to tell afterwards what changed and to write the next versions. */
 export interface LoadedStates {
   states: Map<number, UserState>;
@@ -66,6 +69,16 @@ export class LearnerStateRepository {
     ]);
   }
 
+  /** Every learner's latest state, in user id order; memory holds one learner at a time. */
+  async *latestStatesInOrder(): AsyncGenerator<UserState> {
+    let latest: LearnerStateDocument | undefined;
+    for await (const document of this.states.find().sort({ userId: 1, version: 1 })) {
+      if (latest && latest.userId !== document.userId) yield stateOf(latest);
+      latest = document;
+    }
+    if (latest) yield stateOf(latest);
+  }
+
   /** The latest stored states of these learners; learners never stored are left out. */
   async latestStates(userIds: readonly number[]): Promise<Map<number, UserState>> {
     const { states, loaded } = await this.load(userIds);
@@ -85,9 +98,7 @@ export class LearnerStateRepository {
 
   async load(userIds: readonly number[]): Promise<LoadedStates> {
     const ids = [...new Set(userIds)];
-    const documents = await retryTransient(() =>
-      this.states.find({ userId: { $in: ids } }).toArray(),
-    );
+    const documents = await this.versionsOf(ids);
     const byLearner = groupByLearner(documents);
     const loaded: LoadedStates = { states: new Map(), loaded: new Map() };
     for (const id of ids) {
@@ -135,16 +146,41 @@ export class LearnerStateRepository {
     return { conflicts: [...conflicts] };
   }
 
+  /**
+   * Every stored version of these learners. FerretDB evaluates `$in` against each document of the
+   * collection, so its cost grows with the list: for many learners with dense ids (a replay's
+   * chunk) one range read filtered here is several times cheaper than a long `$in`.
+   */
+  private async versionsOf<T extends Partial<LearnerStateDocument> = LearnerStateDocument>(
+    userIds: readonly number[],
+    projection?: Partial<Record<keyof LearnerStateDocument, 1>>,
+  ): Promise<T[]> {
+    if (userIds.length === 0) return [];
+    let min = Infinity;
+    let max = -Infinity;
+    for (const userId of userIds) {
+      min = Math.min(min, userId);
+      max = Math.max(max, userId);
+    }
+    // A range also suits MongoDB's index when the ids are dense; sparse ones keep the `$in`.
+    const byRange = userIds.length > LONGEST_IN && max - min < 4 * userIds.length;
+    const filter = byRange
+      ? { userId: { $gte: min, $lte: max } }
+      : { userId: { $in: [...userIds] } };
+    const documents = await retryTransient(() =>
+      this.states.find<T>(filter, projection ? { projection } : {}).toArray(),
+    );
+    if (!byRange) return documents;
+    const wanted = new Set(userIds);
+    return documents.filter(({ userId }) => wanted.has(userId!));
+  }
+
   /** The learners of these just-inserted versions that have a newer version stored. */
   private async superseded(inserted: readonly LearnerStateDocument[]): Promise<number[]> {
     if (inserted.length === 0) return [];
-    const stored = await retryTransient(() =>
-      this.states
-        .find(
-          { userId: { $in: inserted.map(({ userId }) => userId) } },
-          { projection: { userId: 1, version: 1 } },
-        )
-        .toArray(),
+    const stored = await this.versionsOf(
+      inserted.map(({ userId }) => userId),
+      { userId: 1, version: 1 },
     );
     const latest = new Map<number, number>();
     for (const { userId, version } of stored)

@@ -7,6 +7,7 @@ import {
 import {
   applyEvent,
   namespacedName,
+  type AssignmentChange,
   type Experiment,
   type LearnerEvent,
   type SourcePosition,
@@ -41,11 +42,20 @@ export interface BatchCounts {
   pageViews: number;
   ignored: number;
   invalid: number;
+  /** Events the caller's filter left out (e.g. outside a replay's time range). */
+  filtered: number;
+}
+
+export interface ProcessOptions {
+  /** Only events it accepts are applied; the others are counted as filtered. */
+  accept?: (event: LearnerEvent) => boolean;
 }
 
 export interface BatchResult {
   /** In the order of the events that caused them. */
   analytics: AnalyticsMessage[];
+  /** The assignment changes behind the analytics messages, in the same order. */
+  changes: AssignmentChange[];
   deadLetters: DeadLetter[];
   counts: BatchCounts;
   /** "experiment|bucket N" or "experiment|<not-bucketed reason>" → count, for metrics. */
@@ -67,8 +77,15 @@ export class BatchAssigner<Loaded extends { states: Map<number, UserState> }> {
   async process(
     messages: readonly InboundMessage[],
     experiments: readonly Experiment[],
+    options: ProcessOptions = {},
   ): Promise<BatchResult> {
-    const counts: BatchCounts = { enrollments: 0, pageViews: 0, ignored: 0, invalid: 0 };
+    const counts: BatchCounts = {
+      enrollments: 0,
+      pageViews: 0,
+      ignored: 0,
+      invalid: 0,
+      filtered: 0,
+    };
     const deadLetters: DeadLetter[] = [];
     const events: {
       index: number;
@@ -80,6 +97,7 @@ export class BatchAssigner<Loaded extends { states: Map<number, UserState> }> {
       if (parsed.kind === 'invalid') deadLetters.push({ message, reason: parsed.reason });
       if (parsed.kind !== 'event') return void (counts[parsed.kind] += 1);
       const { event } = parsed;
+      if (options.accept && !options.accept(event)) return void (counts.filtered += 1);
       if (event.kind === 'enrollment') counts.enrollments += 1;
       else counts.pageViews += 1;
       // Anonymous page views change nothing: no learner to remember anything about.
@@ -91,7 +109,7 @@ export class BatchAssigner<Loaded extends { states: Map<number, UserState> }> {
         });
     });
 
-    const produced = new Map<number, AnalyticsMessage[]>();
+    const produced = new Map<number, AssignmentChange[]>();
     const decisions = new Map<string, number>();
     let pending = [...new Set(events.map(({ event }) => event.userId))];
     for (let attempt = 1; pending.length > 0; attempt++) {
@@ -105,10 +123,7 @@ export class BatchAssigner<Loaded extends { states: Map<number, UserState> }> {
         if (!state) continue;
         const outcome = applyEvent(state, event, experiments, position);
         if (outcome.changes.some((change) => change.redelivered)) resync.add(event.userId);
-        produced.set(
-          index,
-          outcome.changes.map((change) => analyticsMessageOf(change.assignment, change.change)),
-        );
+        produced.set(index, outcome.changes);
         const keys = attemptDecisions.get(event.userId) ?? [];
         for (const { experiment, decision } of outcome.decisions) {
           keys.push(
@@ -125,7 +140,8 @@ export class BatchAssigner<Loaded extends { states: Map<number, UserState> }> {
       }
       pending = conflicts;
     }
-    const analytics = [...produced.entries()].sort(([a], [b]) => a - b).flatMap(([, list]) => list);
-    return { analytics, deadLetters, counts, decisions };
+    const changes = [...produced.entries()].sort(([a], [b]) => a - b).flatMap(([, list]) => list);
+    const analytics = changes.map((change) => analyticsMessageOf(change.assignment, change.change));
+    return { analytics, changes, deadLetters, counts, decisions };
   }
 }

@@ -1,36 +1,7 @@
 import type { AnalyticsMessage } from '@assigner/contracts';
-import {
-  emptyUserState,
-  namespacedName,
-  type AssignmentRecord,
-  type Experiment,
-  type UserState,
-} from '@assigner/domain';
-import {
-  BatchAssigner,
-  type DeadLetter,
-  type InboundMessage,
-  type LearnerStateStore,
-} from './batch-assigner';
-
-/** Every learner's state in one map; load hands out the live objects, so save has nothing to do. */
-class InMemoryLearnerStore implements LearnerStateStore<{ states: Map<number, UserState> }> {
-  readonly users = new Map<number, UserState>();
-
-  load(userIds: readonly number[]): Promise<{ states: Map<number, UserState> }> {
-    const states = new Map<number, UserState>();
-    for (const userId of userIds) {
-      let state = this.users.get(userId);
-      if (!state) this.users.set(userId, (state = emptyUserState(userId)));
-      states.set(userId, state);
-    }
-    return Promise.resolve({ states });
-  }
-
-  save(): Promise<{ conflicts: number[] }> {
-    return Promise.resolve({ conflicts: [] });
-  }
-}
+import { namespacedName, type AssignmentRecord, type Experiment } from '@assigner/domain';
+import { BatchAssigner, type DeadLetter, type InboundMessage } from './batch-assigner';
+import { MemoryLearnerStore } from './memory-learner-store';
 
 export interface RunSummary {
   lines: number;
@@ -49,7 +20,7 @@ export interface RunSummary {
  * simulate` runs, and the reference the worker's results are compared with.
  */
 export class InMemoryAssigner {
-  private readonly store = new InMemoryLearnerStore();
+  private readonly store = new MemoryLearnerStore();
   private readonly pipeline = new BatchAssigner(this.store);
   private readonly counts = {
     lines: 0,

@@ -5,5 +5,7 @@ export {
   type DeadLetter,
   type InboundMessage,
   type LearnerStateStore,
+  type ProcessOptions,
 } from './batch-assigner';
 export { InMemoryAssigner, type RunSummary } from './in-memory-assigner';
+export { MemoryLearnerStore, type LearnerStateSource } from './memory-learner-store';

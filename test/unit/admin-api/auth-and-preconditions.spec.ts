@@ -1,5 +1,6 @@
 import { TokenVerifier } from '../../../apps/admin-api/src/auth/token-verifier';
 import { preconditionOf } from '../../../apps/admin-api/src/http/etag';
+import { ProblemException } from '../../../apps/admin-api/src/http/problem';
 
 describe('TokenVerifier', () => {
   const verifier = new TokenVerifier([
@@ -39,8 +40,13 @@ describe('preconditionOf (If-Match / If-None-Match)', () => {
     [undefined, '"3"'],
     ['"3"', '*'],
   ])('refuses If-Match %s / If-None-Match %s with a 400', (ifMatch, ifNoneMatch) => {
-    expect(() => preconditionOf(ifMatch, ifNoneMatch)).toThrow(
-      expect.objectContaining({ status: 400 }) as unknown as Error,
-    );
+    let thrown: unknown;
+    try {
+      preconditionOf(ifMatch, ifNoneMatch);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ProblemException);
+    expect((thrown as ProblemException).getStatus()).toBe(400);
   });
 });

@@ -1,34 +1,14 @@
-import { ConfigError, loadStoreConfig } from '@assigner/config';
 import { namespacedName } from '@assigner/domain';
 import { ExperimentRepository } from '@assigner/persistence';
-import { MongoClient } from 'mongodb';
-import { UsageError } from '../usage-error';
+import { storeConfig, withStore } from '../io/cli-config';
 import { loadExperimentsFile } from './simulate.command';
 
 /** Who the audit trail names for changes made with this command. */
 const CLI_ACTOR = `cli:${process.env.USER ?? process.env.USERNAME ?? 'unknown'}`;
 
-/** Runs `work` against the configured store (MONGO_URL, MONGO_DB), closing the client after. */
-async function withRepository<T>(
-  work: (repository: ExperimentRepository) => Promise<T>,
-): Promise<T> {
-  let config;
-  try {
-    config = loadStoreConfig(process.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    throw new UsageError([
-      error.message,
-      '(with the local services running, `npm run -s services -- env` prints the settings)',
-    ]);
-  }
-  const client = new MongoClient(config.MONGO_URL, { serverSelectionTimeoutMS: 5000 });
-  try {
-    return await work(new ExperimentRepository(client.db(config.MONGO_DB)));
-  } finally {
-    await client.close();
-  }
-}
+/** Runs `work` against the configured store (MONGO_URL, MONGO_DB). */
+const withRepository = <T>(work: (repository: ExperimentRepository) => Promise<T>): Promise<T> =>
+  withStore(storeConfig(), (db) => work(new ExperimentRepository(db)));
 
 /**
  * `assigner experiments apply -f FILE`: validates the whole file first, so a bad file changes

@@ -1,0 +1,49 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/** What a replay has done so far, per input: lines of files, or offsets per topic partition. */
+export interface ReplayProgress {
+  lines?: number;
+  partitions?: Record<string, number>;
+}
+
+export interface ReplayCheckpoint {
+  version: 1;
+  /** Identifies the command (inputs and options); a checkpoint of another command is not used. */
+  key: string;
+  /** The run being resumed: its positions in learner states and its Kafka transactional ids. */
+  runId: string;
+  startedAt: string;
+  done: boolean;
+  progress: ReplayProgress;
+  totals: Record<string, unknown>;
+}
+
+/** A short stable key for the things that make two replay commands the same replay. */
+export function checkpointKey(identity: unknown): string {
+  return createHash('sha256').update(JSON.stringify(identity)).digest('hex').slice(0, 16);
+}
+
+/** A checkpoint kept in a JSON file, replaced whole (write then rename) so it is never half-written. */
+export class CheckpointFile {
+  constructor(readonly path: string) {}
+
+  read(key: string): ReplayCheckpoint | undefined {
+    let text: string;
+    try {
+      text = readFileSync(this.path, 'utf8');
+    } catch {
+      return undefined;
+    }
+    const checkpoint = JSON.parse(text) as ReplayCheckpoint;
+    return checkpoint.version === 1 && checkpoint.key === key ? checkpoint : undefined;
+  }
+
+  write(checkpoint: ReplayCheckpoint): void {
+    mkdirSync(dirname(this.path), { recursive: true });
+    const temporary = `${this.path}.${process.pid}.tmp`;
+    writeFileSync(temporary, `${JSON.stringify(checkpoint, null, 2)}\n`);
+    renameSync(temporary, this.path);
+  }
+}

@@ -1,0 +1,29 @@
+import type { AppConfig } from '@assigner/config';
+import type { Experiment, LearnerEvent, UserState } from '@assigner/domain';
+import type { TransactionalOutput } from '@assigner/messaging';
+import type { BatchAssigner } from '@assigner/pipeline';
+import type { ReplayCheckpoint } from './replay-checkpoint';
+import type { ReplayTotals } from './replay-totals';
+
+/** What each way of reading history needs from the replay around it. */
+export interface ReplayRun {
+  runId: string;
+  assigner: BatchAssigner<{ states: Map<number, UserState> }>;
+  experiments: readonly Experiment[];
+  accept: (event: LearnerEvent) => boolean;
+  output?: TransactionalOutput;
+  /** Where file progress is committed: partition 0 of the analytics topic, in the replay's group. */
+  progressTopic: string;
+  totals: ReplayTotals;
+  chunkSize: number;
+  /** A dry run writes nothing: no state, no checkpoint, no offsets. */
+  dryRun: boolean;
+  /** Set by SIGINT: finish the chunk in hand, record it, stop. */
+  interrupted: () => boolean;
+  /** Records progress after each chunk (not in a dry run). */
+  save: (progress: ReplayCheckpoint['progress']) => void;
+}
+
+/** The replay's own consumer group: its progress, committed with its messages. */
+export const replayGroupId = (config: Pick<AppConfig, 'KAFKA_CLIENT_ID'>, runId: string): string =>
+  `${config.KAFKA_CLIENT_ID}-replay-${runId}`;

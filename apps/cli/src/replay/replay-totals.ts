@@ -1,0 +1,78 @@
+import type { BatchResult } from '@assigner/pipeline';
+
+export interface ExperimentDifference {
+  newAssignments: number;
+  changedBuckets: number;
+}
+
+/** What a replay read and what difference it made (or, dry, would make) to the store. */
+export interface ReplayTotals {
+  lines: number;
+  enrollments: number;
+  pageViews: number;
+  ignored: number;
+  invalid: number;
+  /** Events outside --from-time/--to-time. */
+  filtered: number;
+  newAssignments: number;
+  changedBuckets: number;
+  /** Analytics messages published (0 with --no-publish or --dry-run). */
+  published: number;
+  experiments: Record<string, ExperimentDifference>;
+}
+
+export function emptyTotals(experiments: readonly string[]): ReplayTotals {
+  return {
+    lines: 0,
+    enrollments: 0,
+    pageViews: 0,
+    ignored: 0,
+    invalid: 0,
+    filtered: 0,
+    newAssignments: 0,
+    changedBuckets: 0,
+    published: 0,
+    experiments: Object.fromEntries(
+      experiments.map((name) => [name, { newAssignments: 0, changedBuckets: 0 }]),
+    ),
+  };
+}
+
+export function addBatch(
+  totals: ReplayTotals,
+  lines: number,
+  result: BatchResult,
+  published: boolean,
+): void {
+  totals.lines += lines;
+  for (const key of ['enrollments', 'pageViews', 'ignored', 'invalid', 'filtered'] as const)
+    totals[key] += result.counts[key];
+  for (const { assignment, change } of result.changes) {
+    const difference = (totals.experiments[assignment.experiment] ??= {
+      newAssignments: 0,
+      changedBuckets: 0,
+    });
+    if (change.version === 0) {
+      totals.newAssignments += 1;
+      difference.newAssignments += 1;
+    } else {
+      totals.changedBuckets += 1;
+      difference.changedBuckets += 1;
+    }
+  }
+  if (published) totals.published += result.analytics.length;
+}
+
+/** The difference per experiment, for people (stderr). */
+export function describeDifference(totals: ReplayTotals, dryRun: boolean): string {
+  const verb = dryRun ? 'would make' : 'made';
+  const lines = [
+    `lines ${totals.lines}: ${totals.enrollments} enrollments, ${totals.pageViews} page views, ${totals.ignored} ignored, ${totals.invalid} invalid, ${totals.filtered} outside the time range`,
+    `the replay ${verb} ${totals.newAssignments} new assignments and ${totals.changedBuckets} bucket changes; ${totals.published} messages published`,
+  ];
+  for (const [experiment, difference] of Object.entries(totals.experiments))
+    lines.push(
+      `  ${experiment}: ${difference.newAssignments} new, ${difference.changedBuckets} changed`,
+    );
+  return `${lines.join('\n')}\n`;
+}

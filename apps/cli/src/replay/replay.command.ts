@@ -1,0 +1,303 @@
+import type { AppConfig, StoreConfig } from '@assigner/config';
+import { namespacedName, parseIsoMicros, type Experiment, type UserState } from '@assigner/domain';
+import { createKafka, ensureTopics, TransactionalOutput } from '@assigner/messaging';
+import { ExperimentRepository, LearnerStateRepository } from '@assigner/persistence';
+import {
+  BatchAssigner,
+  MemoryLearnerStore,
+  type InboundMessage,
+  type LearnerStateStore,
+} from '@assigner/pipeline';
+import { SingleBar } from 'cli-progress';
+import type { Kafka } from 'kafkajs';
+import { randomUUID } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import pino from 'pino';
+import type { Db } from 'mongodb';
+import { appConfig, storeConfig, withStore } from '../io/cli-config';
+import { UsageError } from '../usage-error';
+import { expandEventPaths, readEventFiles } from './event-files';
+import { CheckpointFile, checkpointKey } from './replay-checkpoint';
+import { addBatch, describeDifference, emptyTotals, type ReplayTotals } from './replay-totals';
+import { replayGroupId, type ReplayRun } from './replay-run';
+import { replayTopicRange } from './topic-range';
+
+export interface ReplayOptions {
+  events?: string[];
+  topic?: string;
+  fromTime?: string;
+  toTime?: string;
+  experiment?: string[];
+  dryRun?: boolean;
+  publish: boolean;
+  checkpoint?: string;
+  chunk: string;
+}
+
+interface Parsed {
+  chunkSize: number;
+  from?: number;
+  to?: number;
+}
+
+function parseOptions(options: ReplayOptions): Parsed {
+  const problems: string[] = [];
+  if ((options.events === undefined) === (options.topic === undefined))
+    problems.push('give --events FILE... or --topic T (one of them)');
+  const time = (flag: string, value?: string) => {
+    if (value === undefined) return undefined;
+    const micros = parseIsoMicros(value);
+    if (micros === undefined) problems.push(`${flag} ${value} is not an ISO-8601 date or time`);
+    return micros;
+  };
+  const from = time('--from-time', options.fromTime);
+  const to = time('--to-time', options.toTime);
+  if (from !== undefined && to !== undefined && from >= to)
+    problems.push('--from-time must be before --to-time');
+  const chunkSize = Number(options.chunk);
+  if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > 1_000_000)
+    problems.push(`--chunk must be a whole number from 1 to 1000000 (got ${options.chunk})`);
+  if (problems.length > 0) throw new UsageError(problems);
+  return { chunkSize, from, to };
+}
+
+function chooseExperiments(
+  stored: Experiment[],
+  names: readonly string[] | undefined,
+): Experiment[] {
+  if (!names || names.length === 0) return stored;
+  const known = new Map(stored.map((experiment) => [namespacedName(experiment), experiment]));
+  const unknown = names.filter((name) => !known.has(name));
+  if (unknown.length > 0)
+    throw new UsageError([
+      `no experiment in force named ${unknown.join(', ')} (known: ${[...known.keys()].join(', ') || 'none'})`,
+    ]);
+  return names.map((name) => known.get(name)!);
+}
+
+/**
+ * `assigner replay`: applies history (files or a topic) to the real store with the worker's
+ * engine, each event as of its own time. Idempotent: history already applied, by an earlier
+ * replay or by the worker, decides nothing new. Each chunk is stored, then its new assignments'
+ * messages are published in one Kafka transaction with the replay's progress, so an interrupted
+ * replay resumed from its checkpoint publishes every message once.
+ */
+export async function replay(options: ReplayOptions): Promise<void> {
+  const parsed = parseOptions(options);
+  const files = options.events ? expandEventPaths(options.events) : undefined;
+  const publishing = options.publish && !options.dryRun;
+  const config: StoreConfig & Partial<AppConfig> =
+    publishing || options.topic ? appConfig() : storeConfig();
+  const logger = pino({ level: 'warn' }, pino.destination(2));
+
+  await withStore(config, async (db) => {
+    const stored = (await new ExperimentRepository(db).list()).filter(({ archived }) => !archived);
+    const experiments = chooseExperiments(
+      stored.map(({ experiment }) => experiment),
+      options.experiment,
+    );
+    if (experiments.length === 0)
+      process.stderr.write(
+        'warning: no experiment in force: the replay only records what it learns\n',
+      );
+
+    const identity = {
+      files,
+      topic: options.topic,
+      from: parsed.from,
+      to: parsed.to,
+      experiments: experiments.map(namespacedName),
+      publish: publishing,
+      db: config.MONGO_DB,
+      analyticsTopic: publishing ? config.ANALYTICS_TOPIC : undefined,
+    };
+    const key = checkpointKey(identity);
+    const checkpoints = new CheckpointFile(
+      resolve(options.checkpoint ?? join('.assigner', `replay-${key}.json`)),
+    );
+    const previous = options.dryRun ? undefined : checkpoints.read(key);
+    const resuming = previous !== undefined && !previous.done;
+    const runId = resuming ? previous.runId : randomUUID();
+    const startedAt = resuming ? previous.startedAt : new Date().toISOString();
+    const totals = resuming
+      ? (previous.totals as unknown as ReplayTotals)
+      : emptyTotals(experiments.map(namespacedName));
+    if (resuming)
+      process.stderr.write(`resuming replay ${runId} from its checkpoint ${checkpoints.path}\n`);
+    else if (!options.dryRun)
+      process.stderr.write(`replay ${runId}; checkpoint ${checkpoints.path}\n`);
+
+    const kafka =
+      publishing || options.topic ? createKafka(config as AppConfig, logger, 'replay') : undefined;
+    if (publishing && kafka)
+      await ensureTopics(kafka, [
+        { topic: config.ANALYTICS_TOPIC!, numPartitions: config.TOPIC_PARTITIONS! },
+      ]);
+    const output =
+      publishing && kafka ? replayOutput(kafka, config as AppConfig, runId, logger) : undefined;
+    let interrupted = false;
+    const onSigint = () => {
+      if (interrupted) process.exit(130);
+      interrupted = true;
+      process.stderr.write(
+        '\ninterrupted: finishing the chunk in hand (Ctrl-C again to abandon it)\n',
+      );
+    };
+    process.on('SIGINT', onSigint);
+
+    const started = Date.now();
+    const run: ReplayRun = {
+      runId,
+      assigner: new BatchAssigner(learnerStore(db, options.dryRun === true)),
+      experiments,
+      accept: (event) =>
+        (parsed.from === undefined || event.time >= parsed.from) &&
+        (parsed.to === undefined || event.time < parsed.to),
+      output,
+      progressTopic: config.ANALYTICS_TOPIC ?? '',
+      totals,
+      chunkSize: parsed.chunkSize,
+      interrupted: () => interrupted,
+      dryRun: options.dryRun === true,
+      save: options.dryRun
+        ? () => undefined
+        : (progress) =>
+            checkpoints.write({
+              version: 1,
+              key,
+              runId,
+              startedAt,
+              done: false,
+              progress,
+              totals: { ...totals },
+            }),
+    };
+    let finished: boolean;
+    try {
+      finished = files
+        ? await replayFiles(run, files, resuming ? (previous.progress.lines ?? 0) : 0)
+        : await replayTopicRange(run, kafka!, config as AppConfig, options.topic!);
+    } finally {
+      process.removeListener('SIGINT', onSigint);
+      await output?.close();
+    }
+    if (finished && !options.dryRun)
+      checkpoints.write({
+        version: 1,
+        key,
+        runId,
+        startedAt,
+        done: true,
+        progress: {},
+        totals: { ...totals },
+      });
+
+    const seconds = (Date.now() - started) / 1000;
+    process.stderr.write(describeDifference(totals, options.dryRun === true));
+    process.stdout.write(
+      `${JSON.stringify({
+        run: runId,
+        dryRun: options.dryRun === true,
+        finished,
+        resumed: resuming,
+        ...totals,
+        seconds: Number(seconds.toFixed(3)),
+      })}\n`,
+    );
+    if (!finished) {
+      process.stderr.write(`stopped early; the same command resumes from ${checkpoints.path}\n`);
+      process.exitCode = 130;
+    }
+  });
+}
+
+/** The store a replay writes to, or in a dry run a copy in memory of what it reads. */
+function learnerStore(
+  db: Db,
+  dryRun: boolean,
+): LearnerStateStore<{ states: Map<number, UserState> }> {
+  const repository = new LearnerStateRepository(db);
+  return dryRun ? new MemoryLearnerStore(repository) : repository;
+}
+
+/**
+ * The replay's Kafka transactions: its messages and its progress (committed as the offsets of a
+ * consumer group of its own) land together, so a resumed replay knows exactly what is published.
+ */
+function replayOutput(
+  kafka: Kafka,
+  config: AppConfig,
+  runId: string,
+  logger: pino.Logger,
+): TransactionalOutput {
+  return new TransactionalOutput({
+    kafka,
+    brokers: config.KAFKA_BROKERS,
+    clientId: `${config.KAFKA_CLIENT_ID}-replay-claim`,
+    transactionalIdPrefix: `${config.KAFKA_CLIENT_ID}-replay-${runId}`,
+    groupId: replayGroupId(config, runId),
+    analyticsTopic: config.ANALYTICS_TOPIC,
+    dlqTopic: config.DLQ_TOPIC,
+    logger,
+  });
+}
+
+/**
+ * Files in order, in chunks. Progress is the number of lines done: in the checkpoint file and,
+ * when publishing, as the committed offset of partition 0 of the analytics topic in the replay's
+ * own consumer group, written in the same transaction as the chunk's messages.
+ */
+async function replayFiles(
+  run: ReplayRun,
+  files: readonly string[],
+  checkpointed: number,
+): Promise<boolean> {
+  // Claiming fences an earlier process of this run and reads, stably, what it published.
+  const published = run.output ? await run.output.claim(run.progressTopic, 0) : 0;
+  const skip = Math.max(checkpointed, published);
+  const source = readEventFiles(files);
+  const bar = process.stderr.isTTY
+    ? new SingleBar({
+        format:
+          'replay [{bar}] {percentage}% | {lines} lines | {rate} lines/s | ETA {eta_formatted}',
+        stream: process.stderr,
+      })
+    : undefined;
+  bar?.start(source.totalBytes, 0, { lines: 0, rate: 0 });
+  const started = Date.now();
+  let chunk: InboundMessage[] = [];
+  let next = 0;
+  const flush = async (): Promise<void> => {
+    if (chunk.length === 0) return;
+    const result = await run.assigner.process(chunk, run.experiments, { accept: run.accept });
+    await run.output?.publish({
+      topic: run.progressTopic,
+      partition: 0,
+      nextOffset: String(next),
+      analytics: result.analytics,
+      deadLetters: [],
+    });
+    addBatch(run.totals, chunk.length, result, run.output !== undefined);
+    run.save({ lines: next });
+    chunk = [];
+    const seconds = (Date.now() - started) / 1000;
+    bar?.update(source.bytesRead(), {
+      lines: run.totals.lines,
+      rate: Math.round(run.totals.lines / Math.max(seconds, 0.001)),
+    });
+  };
+  for await (const { index, text } of source.lines) {
+    next = index + 1;
+    if (index < skip) continue;
+    // Blank lines are skipped, not counted, as by simulate.
+    if (text.trim() !== '')
+      chunk.push({ value: text, position: { source: `replay:${run.runId}`, offset: index } });
+    if (chunk.length >= run.chunkSize) {
+      await flush();
+      if (run.interrupted()) break;
+    }
+  }
+  if (!run.interrupted()) await flush();
+  bar?.stop();
+  return !run.interrupted();
+}

@@ -1,0 +1,127 @@
+import type { AppConfig } from '@assigner/config';
+import type { InboundHeaders } from '@assigner/contracts';
+import { fetchStableCommittedOffsets } from '@assigner/messaging';
+import type { InboundMessage } from '@assigner/pipeline';
+import { SingleBar } from 'cli-progress';
+import type { Kafka } from 'kafkajs';
+import { addBatch } from './replay-totals';
+import { replayGroupId, type ReplayRun } from './replay-run';
+
+/**
+ * A topic from the replay's committed offsets (the beginning, for a new run) to the end offsets
+ * it had when the replay started, partition by partition in order. Progress is the replay's own
+ * consumer group's offsets: committed in each batch's transaction when publishing, else after
+ * each batch.
+ */
+export async function replayTopicRange(
+  run: ReplayRun,
+  kafka: Kafka,
+  config: AppConfig,
+  topic: string,
+): Promise<boolean> {
+  const groupId = replayGroupId(config, run.runId);
+  const admin = kafka.admin();
+  await admin.connect();
+  let ends: Map<number, number>;
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    ends = new Map(offsets.map(({ partition, high }) => [partition, Number(high)]));
+  } finally {
+    await admin.disconnect();
+  }
+  const committed = await fetchStableCommittedOffsets({
+    brokers: config.KAFKA_BROKERS,
+    clientId: `${config.KAFKA_CLIENT_ID}-replay-progress`,
+    groupId,
+    topic,
+    partitions: [...ends.keys()],
+  });
+  const starts = new Map([...ends.keys()].map((p) => [p, Math.max(0, committed.get(p) ?? 0)]));
+  const remaining = new Set([...ends].filter(([p, end]) => starts.get(p)! < end).map(([p]) => p));
+  const total = [...ends].reduce((sum, [p, end]) => sum + Math.max(0, end - starts.get(p)!), 0);
+  if (remaining.size === 0) return true;
+
+  const bar = process.stderr.isTTY
+    ? new SingleBar({
+        format:
+          'replay [{bar}] {percentage}% | {value}/{total} messages | {rate} msg/s | ETA {eta_formatted}',
+        stream: process.stderr,
+      })
+    : undefined;
+  bar?.start(total, 0, { rate: 0 });
+  const started = Date.now();
+  let done = 0;
+
+  const consumer = kafka.consumer({ groupId, maxBytesPerPartition: 4 * 1024 * 1024 });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    let settle: (finished: boolean) => void = () => undefined;
+    let fail: (error: unknown) => void = () => undefined;
+    const finished = new Promise<boolean>((resolve, reject) => {
+      settle = resolve;
+      fail = reject;
+    });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async (payload) => {
+        const { batch } = payload;
+        try {
+          if (!remaining.has(batch.partition)) return;
+          const end = ends.get(batch.partition)!;
+          const floor = run.output
+            ? await run.output.claim(topic, batch.partition)
+            : starts.get(batch.partition)!;
+          const inRange = batch.messages.filter(
+            (message) => Number(message.offset) >= floor && Number(message.offset) < end,
+          );
+          if (inRange.length > 0) {
+            const next = Number(inRange[inRange.length - 1]!.offset) + 1;
+            const messages: InboundMessage[] = inRange.map((message) => ({
+              value: message.value,
+              key: message.key,
+              headers: message.headers as InboundHeaders | undefined,
+              position: {
+                source: `replay:${run.runId}:${topic}/${batch.partition}`,
+                offset: Number(message.offset),
+              },
+            }));
+            const result = await run.assigner.process(messages, run.experiments, {
+              accept: run.accept,
+            });
+            if (run.output)
+              await run.output.publish({
+                topic,
+                partition: batch.partition,
+                nextOffset: String(next),
+                analytics: result.analytics,
+                deadLetters: [],
+              });
+            else if (!run.dryRun)
+              await consumer.commitOffsets([
+                { topic, partition: batch.partition, offset: String(next) },
+              ]);
+            addBatch(run.totals, inRange.length, result, run.output !== undefined);
+            starts.set(batch.partition, next);
+            done += inRange.length;
+            run.save({ partitions: Object.fromEntries(starts) });
+            bar?.update(done, {
+              rate: Math.round(done / Math.max((Date.now() - started) / 1000, 0.001)),
+            });
+          }
+          if (starts.get(batch.partition)! >= end) remaining.delete(batch.partition);
+          await payload.heartbeat();
+          if (remaining.size === 0) settle(true);
+          else if (run.interrupted()) settle(false);
+        } catch (error) {
+          fail(error);
+        }
+      },
+    });
+    return await finished;
+  } finally {
+    bar?.stop();
+    await consumer.disconnect();
+  }
+}

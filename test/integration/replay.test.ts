@@ -1,0 +1,105 @@
+import type { AnalyticsMessage } from '@assigner/contracts';
+import type { AssignmentRecord } from '@assigner/domain';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BENCH_EXPERIMENTS, syntheticTrackingLog } from '../../bench/synthetic-log';
+import { assignerAsync, replaySummaryOf as summaryOf } from '../support/cli';
+import { experimentsOf, simulateLines, WorkerSystem } from '../support/worker-harness';
+
+jest.setTimeout(900_000);
+
+const LINES = [...syntheticTrackingLog({ lines: 100_000, users: 10_000, seed: 11 })];
+const EXPERIMENTS = experimentsOf(BENCH_EXPERIMENTS);
+
+const byId = (messages: AnalyticsMessage[]) =>
+  [...messages].sort((a, b) => a.messageId.localeCompare(b.messageId));
+const summary = (assignments: AssignmentRecord[]) =>
+  assignments
+    .map(
+      (a) =>
+        `${a.experiment}|${a.courseId ?? ''}|${a.userId}|${a.username}|${a.bucket}|${a.reason}|v${a.version}`,
+    )
+    .sort();
+
+describe('assigner replay and republish, on the real broker and store', () => {
+  let dir: string;
+  let file: string;
+  let reference: Awaited<ReturnType<typeof simulateLines>>;
+  let system: WorkerSystem;
+
+  const envOf = (target: WorkerSystem) => ({
+    ...process.env,
+    MONGO_DB: target.database,
+    ANALYTICS_TOPIC: target.analyticsTopic,
+    DLQ_TOPIC: target.dlqTopic,
+  });
+  const replay = (target: WorkerSystem, extra: string[] = [], interruptAfterMs?: number) =>
+    assignerAsync(
+      ['replay', '--events', file, '--checkpoint', join(dir, `${target.id}.json`), ...extra],
+      envOf(target),
+      interruptAfterMs,
+    );
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'replay-'));
+    file = join(dir, 'history.log');
+    writeFileSync(file, `${LINES.join('\n')}\n`);
+    reference = await simulateLines(LINES, EXPERIMENTS);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  beforeEach(async () => {
+    system = new WorkerSystem(6);
+    await system.setUp(BENCH_EXPERIMENTS);
+  });
+  afterEach(async () => {
+    await system.tearDown();
+  });
+
+  it('a dry run changes nothing; a replay gives what simulate gives; a second one adds and publishes nothing', async () => {
+    const dry = summaryOf(await replay(system, ['--dry-run']));
+    expect(dry).toMatchObject({
+      finished: true,
+      newAssignments: reference.assignments.length,
+      published: 0,
+    });
+    expect(await system.storedAssignments()).toEqual([]);
+
+    const first = summaryOf(await replay(system));
+    expect(first).toMatchObject({
+      finished: true,
+      lines: LINES.length,
+      newAssignments: reference.assignments.length,
+      published: reference.analytics.length,
+    });
+    expect(summary(await system.storedAssignments())).toEqual(summary(reference.assignments));
+    expect(summary(await system.lookupAssignments())).toEqual(summary(reference.assignments));
+    expect(byId(await system.analytics(reference.analytics.length))).toEqual(
+      byId(reference.analytics),
+    );
+
+    const again = summaryOf(await replay(system));
+    expect(again).toMatchObject({
+      finished: true,
+      resumed: false,
+      newAssignments: 0,
+      changedBuckets: 0,
+      published: 0,
+    });
+    expect(await system.readAll(system.analyticsTopic, reference.analytics.length)).toHaveLength(
+      reference.analytics.length,
+    );
+  });
+
+  it('resumed after SIGINT at a random point, ends where an uninterrupted replay ends, each message once', async () => {
+    const interrupted = await replay(system, ['--chunk', '25000'], 2000 + Math.random() * 8000);
+    const partial = summaryOf(interrupted);
+    expect(interrupted.status).toBe(partial.finished ? 0 : 130);
+    const resumed = summaryOf(await replay(system, ['--chunk', '25000']));
+    expect(resumed).toMatchObject({ finished: true, resumed: !partial.finished });
+    expect(summary(await system.storedAssignments())).toEqual(summary(reference.assignments));
+    expect(byId(await system.analytics(reference.analytics.length))).toEqual(
+      byId(reference.analytics),
+    );
+  });
+});
