@@ -102,4 +102,30 @@ describe('assigner replay and republish, on the real broker and store', () => {
       byId(reference.analytics),
     );
   });
+
+  it('replays a topic, split by event time into two runs, to what simulate gives for the whole', async () => {
+    const lines = LINES.slice(0, 10_000);
+    const expected = await simulateLines(lines, EXPERIMENTS);
+    await system.produce(lines, true);
+    const split = (JSON.parse(lines[5_000]!) as { time: string }).time;
+    const topicReplay = (extra: string[]) =>
+      assignerAsync(
+        [
+          'replay',
+          '--topic',
+          system.inputTopic,
+          '--checkpoint',
+          join(dir, `${system.id}-topic.json`),
+          ...extra,
+        ],
+        envOf(system),
+      );
+    const before = summaryOf(await topicReplay(['--to-time', split, '--no-publish']));
+    const after = summaryOf(await topicReplay(['--from-time', split]));
+    expect(before).toMatchObject({ finished: true, published: 0 });
+    expect(after).toMatchObject({ finished: true });
+    expect(before.lines).toBe(lines.length);
+    expect(summary(await system.storedAssignments())).toEqual(summary(expected.assignments));
+    expect(after.published).toBe(after.newAssignments + after.changedBuckets);
+  });
 });
