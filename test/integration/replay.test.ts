@@ -1,26 +1,20 @@
-import type { AnalyticsMessage } from '@assigner/contracts';
-import type { AssignmentRecord } from '@assigner/domain';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BENCH_EXPERIMENTS, syntheticTrackingLog } from '../../bench/synthetic-log';
 import { assignerAsync, replaySummaryOf as summaryOf } from '../support/cli';
-import { experimentsOf, simulateLines, WorkerSystem } from '../support/worker-harness';
+import {
+  experimentsOf,
+  byId,
+  simulateLines,
+  summary,
+  WorkerSystem,
+} from '../support/worker-harness';
 
 jest.setTimeout(900_000);
 
 const LINES = [...syntheticTrackingLog({ lines: 100_000, users: 10_000, seed: 11 })];
 const EXPERIMENTS = experimentsOf(BENCH_EXPERIMENTS);
-
-const byId = (messages: AnalyticsMessage[]) =>
-  [...messages].sort((a, b) => a.messageId.localeCompare(b.messageId));
-const summary = (assignments: AssignmentRecord[]) =>
-  assignments
-    .map(
-      (a) =>
-        `${a.experiment}|${a.courseId ?? ''}|${a.userId}|${a.username}|${a.bucket}|${a.reason}|v${a.version}`,
-    )
-    .sort();
 
 describe('assigner replay and republish, on the real broker and store', () => {
   let dir: string;

@@ -1,27 +1,24 @@
 import { analyticsMessageOf, type AnalyticsMessage } from '@assigner/contracts';
 import { InMemoryAssigner } from '@assigner/pipeline';
-import type { AssignmentRecord } from '@assigner/domain';
 import { BENCH_EXPERIMENTS, syntheticTrackingLog } from '../../bench/synthetic-log';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assignerAsync, replaySummaryOf } from '../support/cli';
-import { experimentsOf, simulateLines, waitFor, WorkerSystem } from '../support/worker-harness';
+import {
+  experimentsOf,
+  byId,
+  simulateLines,
+  summary,
+  waitFor,
+  WorkerSystem,
+} from '../support/worker-harness';
 
 jest.setTimeout(600_000);
 
 const LINES = [...syntheticTrackingLog({ lines: 50_000, users: 5_000, seed: 7 })];
 const EXPERIMENTS = experimentsOf(BENCH_EXPERIMENTS);
 
-const byId = (messages: AnalyticsMessage[]) =>
-  [...messages].sort((a, b) => a.messageId.localeCompare(b.messageId));
-const summary = (assignments: AssignmentRecord[]) =>
-  assignments
-    .map(
-      (a) =>
-        `${a.experiment}|${a.courseId ?? ''}|${a.userId}|${a.username}|${a.bucket}|${a.reason}|v${a.version}`,
-    )
-    .sort();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('the worker on the real broker and store', () => {

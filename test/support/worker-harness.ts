@@ -1,6 +1,6 @@
 import { InMemoryAssigner } from '@assigner/pipeline';
 import { validateExperimentsFile, type AnalyticsMessage } from '@assigner/contracts';
-import type { Experiment } from '@assigner/domain';
+import type { AssignmentRecord, Experiment } from '@assigner/domain';
 import {
   ExperimentRepository,
   fromAssignmentDocument,
@@ -37,6 +37,19 @@ export async function waitFor(
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
+
+/** Messages in messageId order, to compare sets of messages whatever order they came in. */
+export const byId = (messages: readonly AnalyticsMessage[]): AnalyticsMessage[] =>
+  [...messages].sort((a, b) => a.messageId.localeCompare(b.messageId));
+
+/** Assignments as sorted lines of what tells them apart, to compare stores with simulate. */
+export const summary = (assignments: readonly AssignmentRecord[]): string[] =>
+  assignments
+    .map(
+      (a) =>
+        `${a.experiment}|${a.courseId ?? ''}|${a.userId}|${a.username}|${a.bucket}|${a.reason}|v${a.version}`,
+    )
+    .sort();
 
 export function experimentsOf(file: unknown): Experiment[] {
   const result = validateExperimentsFile(file);
