@@ -110,7 +110,9 @@ export async function replayTopicRange(
               rate: Math.round(done / Math.max((Date.now() - started) / 1000, 0.001)),
             });
           }
-          if (starts.get(batch.partition)! >= end) remaining.delete(batch.partition);
+          // The batch's last offset counts too: transaction markers take offsets no message has.
+          if (starts.get(batch.partition)! >= end || Number(batch.lastOffset()) + 1 >= end)
+            remaining.delete(batch.partition);
           await payload.heartbeat();
           if (remaining.size === 0) settle(true);
           else if (run.interrupted()) settle(false);
