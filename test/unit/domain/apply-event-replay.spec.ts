@@ -81,6 +81,19 @@ describe('applying events again over a state that already reflects them (replays
     );
   });
 
+  it('lends no username between events of the same instant, whatever order they come in', () => {
+    // Found by the property above: the first view has no username, the second (same microsecond,
+    // another course) brings one. Applied again, the first must still decide without it.
+    const views: LearnerEvent[] = [
+      { kind: 'page_view', userId: 7, courseId: COURSES[0], time: START },
+      { kind: 'page_view', userId: 7, courseId: COURSES[1], time: START, username: 'alice' },
+    ];
+    const state = emptyUserState(7);
+    for (const view of views) applyEvent(state, view, EXPERIMENTS);
+    expect([...state.assignments.values()].map((a) => a.courseId)).not.toContain(COURSES[0]);
+    expect(applyEvent(state, views[0]!, EXPERIMENTS).changes).toEqual([]);
+  });
+
   it('decides a late event as of its own time, with what was known then', () => {
     const onEnrollment = [experiment({ triggers: ['enrollment'] })];
     const state = emptyUserState(7);

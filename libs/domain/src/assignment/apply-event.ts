@@ -117,7 +117,12 @@ export function applyEvent(
   for (const { experiment, courseId } of triggered(event, experiments)) {
     const key = assignmentKey(namespacedName(experiment), courseId);
     const current = state.assignments.get(key);
-    const input = decisionInputOf(state, { courseId, now: event.time, isStaff: event.isStaff });
+    const input = decisionInputOf(state, {
+      courseId,
+      now: event.time,
+      isStaff: event.isStaff,
+      username: event.username,
+    });
     const decision = decide(experiment, input);
     outcome.decisions.push({ experiment, courseId, decision });
     const username = input.username;

@@ -7,11 +7,13 @@ export interface DecisionContext {
   courseId: string | null;
   now: Micros;
   isStaff?: boolean;
+  /** The username the triggering event itself carries, if any. */
+  username?: string;
 }
 
 /**
- * What a decision about a learner at `now` sees: the username remembered from their latest event
- * if one was known by then and, for a course decision, when they enrolled in that course if they
+ * What a decision about a learner at `now` sees: the event's own username, else the one
+ * remembered from their latest event if one was known before then and, for a course decision, when they enrolled in that course if they
  * had by then. Known "by then" is what makes a decision the same whether its event is applied in
  * order or again later over a state that knows more (a replay). The worker and explanations both
  * build their inputs here, so that an explanation sees what the worker saw.
@@ -19,10 +21,12 @@ export interface DecisionContext {
 export function decisionInputOf(state: UserState, context: DecisionContext): DecisionInput {
   const enrollment =
     context.courseId === null ? undefined : state.enrollments.get(context.courseId);
-  const usernameKnown = state.usernameSince !== undefined && state.usernameSince <= context.now;
+  // Strictly before: of events at the same instant, none may lend its username to another,
+  // whichever order they are applied in.
+  const usernameKnown = state.usernameSince !== undefined && state.usernameSince < context.now;
   return {
     userId: state.userId,
-    username: usernameKnown ? state.username : undefined,
+    username: context.username ?? (usernameKnown ? state.username : undefined),
     isStaff: context.isStaff,
     courseId: context.courseId ?? undefined,
     now: context.now,
