@@ -63,10 +63,10 @@ export class LearnerStateRepository {
 
   /** Every assignment as the learners' latest states hold it. */
   async allAssignments(): Promise<AssignmentRecord[]> {
-    const documents = await retryTransient(() => this.states.find().toArray());
-    return [...groupByLearner(documents).values()].flatMap((versions) => [
-      ...stateOf(versions[versions.length - 1]!).assignments.values(),
-    ]);
+    const assignments: AssignmentRecord[] = [];
+    for await (const state of this.latestStatesInOrder())
+      assignments.push(...state.assignments.values());
+    return assignments;
   }
 
   /** Every learner's latest state, in user id order; memory holds one learner at a time. */
@@ -203,13 +203,14 @@ export class LearnerStateRepository {
   ): Promise<void> {
     const created: AssignmentDocument[] = [];
     const others: AssignmentDocument[] = [];
+    const resynced = new Set(resync);
     for (const userId of new Set([...written, ...resync])) {
       const state = loaded.states.get(userId);
       const before = loaded.loaded.get(userId)?.assignmentVersions;
       for (const [key, assignment] of state?.assignments ?? []) {
         const version = before?.get(key);
         if (version === undefined) created.push(toAssignmentDocument(assignment));
-        else if (version !== assignment.version || resync.includes(userId))
+        else if (version !== assignment.version || resynced.has(userId))
           others.push(toAssignmentDocument(assignment));
       }
     }
