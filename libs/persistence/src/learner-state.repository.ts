@@ -63,10 +63,12 @@ export class LearnerStateRepository {
 
   /** Every assignment as the learners' latest states hold it. */
   async allAssignments(): Promise<AssignmentRecord[]> {
-    const assignments: AssignmentRecord[] = [];
-    for await (const state of this.latestStatesInOrder())
-      assignments.push(...state.assignments.values());
-    return assignments;
+    return retryTransient(async () => {
+      const assignments: AssignmentRecord[] = [];
+      for await (const state of this.latestStatesInOrder())
+        assignments.push(...state.assignments.values());
+      return assignments;
+    });
   }
 
   /** Every learner's latest state, in user id order; memory holds one learner at a time. */
