@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { ReplayTotals } from './replay-totals';
 
 /** What a replay has done so far, per input: lines of files, or offsets per topic partition. */
 export interface ReplayProgress {
@@ -17,7 +18,8 @@ export interface ReplayCheckpoint {
   startedAt: string;
   done: boolean;
   progress: ReplayProgress;
-  totals: Record<string, unknown>;
+  /** What the run did up to this checkpoint, for the summary of a resumed run. */
+  totals: ReplayTotals;
 }
 
 /** A short stable key for the things that make two replay commands the same replay. */

@@ -18,7 +18,7 @@ import { appConfig, storeConfig, withStore } from '../io/cli-config';
 import { UsageError } from '../usage-error';
 import { expandEventPaths, readEventFiles } from './event-files';
 import { CheckpointFile, checkpointKey } from './replay-checkpoint';
-import { addBatch, describeDifference, emptyTotals, type ReplayTotals } from './replay-totals';
+import { addBatch, describeDifference, emptyTotals } from './replay-totals';
 import { replayGroupId, type ReplayRun } from './replay-run';
 import { replayTopicRange } from './topic-range';
 
@@ -86,8 +86,9 @@ export async function replay(options: ReplayOptions): Promise<void> {
   const parsed = parseOptions(options);
   const files = options.events ? expandEventPaths(options.events) : undefined;
   const publishing = options.publish && !options.dryRun;
-  const config: StoreConfig & Partial<AppConfig> =
-    publishing || options.topic ? appConfig() : storeConfig();
+  // Kafka settings are needed (and checked) only to publish or to read a topic.
+  const kafkaConfig = publishing || options.topic ? appConfig() : undefined;
+  const config: StoreConfig = kafkaConfig ?? storeConfig();
   const logger = pino({ level: 'warn' }, pino.destination(2));
 
   await withStore(config, async (db) => {
@@ -109,7 +110,7 @@ export async function replay(options: ReplayOptions): Promise<void> {
       experiments: experiments.map(namespacedName),
       publish: publishing,
       db: config.MONGO_DB,
-      analyticsTopic: publishing ? config.ANALYTICS_TOPIC : undefined,
+      analyticsTopic: publishing ? kafkaConfig?.ANALYTICS_TOPIC : undefined,
     };
     const key = checkpointKey(identity);
     const checkpoints = new CheckpointFile(
@@ -119,22 +120,20 @@ export async function replay(options: ReplayOptions): Promise<void> {
     const resuming = previous !== undefined && !previous.done;
     const runId = resuming ? previous.runId : randomUUID();
     const startedAt = resuming ? previous.startedAt : new Date().toISOString();
-    const totals = resuming
-      ? (previous.totals as unknown as ReplayTotals)
-      : emptyTotals(experiments.map(namespacedName));
+    const totals = resuming ? previous.totals : emptyTotals(experiments.map(namespacedName));
     if (resuming)
       process.stderr.write(`resuming replay ${runId} from its checkpoint ${checkpoints.path}\n`);
     else if (!options.dryRun)
       process.stderr.write(`replay ${runId}; checkpoint ${checkpoints.path}\n`);
 
-    const kafka =
-      publishing || options.topic ? createKafka(config as AppConfig, logger, 'replay') : undefined;
-    if (publishing && kafka)
+    const kafka = kafkaConfig && createKafka(kafkaConfig, logger, 'replay');
+    let output: TransactionalOutput | undefined;
+    if (publishing && kafka && kafkaConfig) {
       await ensureTopics(kafka, [
-        { topic: config.ANALYTICS_TOPIC!, numPartitions: config.TOPIC_PARTITIONS! },
+        { topic: kafkaConfig.ANALYTICS_TOPIC, numPartitions: kafkaConfig.TOPIC_PARTITIONS },
       ]);
-    const output =
-      publishing && kafka ? replayOutput(kafka, config as AppConfig, runId, logger) : undefined;
+      output = replayOutput(kafka, kafkaConfig, runId, logger);
+    }
     let interrupted = false;
     const onSigint = () => {
       if (interrupted) process.exit(130);
@@ -154,7 +153,7 @@ export async function replay(options: ReplayOptions): Promise<void> {
         (parsed.from === undefined || event.time >= parsed.from) &&
         (parsed.to === undefined || event.time < parsed.to),
       output,
-      progressTopic: config.ANALYTICS_TOPIC ?? '',
+      progressTopic: kafkaConfig?.ANALYTICS_TOPIC ?? '',
       totals,
       chunkSize: parsed.chunkSize,
       interrupted: () => interrupted,
@@ -174,9 +173,11 @@ export async function replay(options: ReplayOptions): Promise<void> {
     };
     let finished: boolean;
     try {
-      finished = files
-        ? await replayFiles(run, files, resuming ? (previous.progress.lines ?? 0) : 0)
-        : await replayTopicRange(run, kafka!, config as AppConfig, options.topic!);
+      if (files)
+        finished = await replayFiles(run, files, resuming ? (previous.progress.lines ?? 0) : 0);
+      else if (kafka && kafkaConfig && options.topic)
+        finished = await replayTopicRange(run, kafka, kafkaConfig, options.topic);
+      else throw new Error('a topic replay without Kafka settings');
     } finally {
       process.removeListener('SIGINT', onSigint);
       await output?.close();
