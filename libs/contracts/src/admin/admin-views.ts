@@ -2,7 +2,7 @@ import {
   formatMicros,
   messageIdOf,
   type AssignmentRecord,
-  type BucketedReason,
+  type BucketChange,
   type Decision,
   type ExperimentCounts,
   type Explanation,
@@ -11,26 +11,15 @@ import {
 
 /** The JSON shapes the admin API answers with: times as ISO-8601, no store internals. */
 
-export interface AssignmentView {
-  experiment: string;
-  courseId: string | null;
-  userId: number;
-  username: string;
-  bucket: number;
-  reason: BucketedReason;
-  version: number;
+/** An assignment with ISO times; its history without store positions, with message ids. */
+export interface AssignmentView extends Omit<
+  AssignmentRecord,
+  'firstDecidedAt' | 'lastDecidedAt' | 'history'
+> {
   firstDecidedAt: string;
   lastDecidedAt: string;
   /** Every bucket this assignment was in, with the id of the analytics message that reported it. */
-  history: {
-    version: number;
-    bucket: number;
-    reason: BucketedReason;
-    at: string;
-    site: string | null;
-    isStaff: boolean;
-    messageId: string;
-  }[];
+  history: (Omit<BucketChange, 'at' | 'position'> & { at: string; messageId: string })[];
 }
 
 export function assignmentView(assignment: AssignmentRecord): AssignmentView {
