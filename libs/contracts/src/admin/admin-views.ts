@@ -1,6 +1,5 @@
 import {
   formatMicros,
-  messageIdOf,
   type AssignmentRecord,
   type BucketChange,
   type Decision,
@@ -8,6 +7,7 @@ import {
   type Explanation,
   type ExplanationStep,
 } from '@assigner/domain';
+import { analyticsMessageOf } from '../outbound/analytics-message';
 
 /** The JSON shapes the admin API answers with: times as ISO-8601, no store internals. */
 
@@ -40,7 +40,7 @@ export function assignmentView(assignment: AssignmentRecord): AssignmentView {
       at: formatMicros(change.at),
       site: change.site,
       isStaff: change.isStaff,
-      messageId: messageIdOf({ ...assignment, bucket: change.bucket, version: change.version }),
+      messageId: analyticsMessageOf(assignment, change).messageId,
     })),
   };
 }
