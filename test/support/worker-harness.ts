@@ -43,7 +43,7 @@ export const byId = (messages: readonly AnalyticsMessage[]): AnalyticsMessage[] 
   [...messages].sort((a, b) => a.messageId.localeCompare(b.messageId));
 
 /** Assignments as sorted lines of what tells them apart, to compare stores with simulate. */
-export const summary = (assignments: readonly AssignmentRecord[]): string[] =>
+export const summary = (assignments: readonly Omit<AssignmentRecord, 'history'>[]): string[] =>
   assignments
     .map(
       (a) =>

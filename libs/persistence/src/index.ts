@@ -9,6 +9,7 @@ export {
 export {
   assignmentId,
   fromAssignmentDocument,
+  type AssignmentCopy,
   stateOf,
   type AssignmentDocument,
   type LearnerStateDocument,

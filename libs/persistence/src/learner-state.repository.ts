@@ -6,12 +6,14 @@ import {
   type OptionalUnlessRequiredId,
 } from 'mongodb';
 import {
-  learnerStateId,
+  learnerStateDocument,
   stateContent,
   stateOf,
   toAssignmentDocument,
   type AssignmentDocument,
   type LearnerStateDocument,
+  type StateContent,
+  type StoredLearnerStateDocument,
 } from './learner-state.documents';
 import { retryTransient } from './mongo-errors';
 
@@ -47,7 +49,7 @@ export interface SaveOptions {
  * re-applies that learner's events on fresh state.
  */
 export class LearnerStateRepository {
-  readonly states: Collection<LearnerStateDocument>;
+  readonly states: Collection<StoredLearnerStateDocument>;
   readonly assignments: Collection<AssignmentDocument>;
 
   constructor(db: Db) {
@@ -73,7 +75,7 @@ export class LearnerStateRepository {
 
   /** Every learner's latest state, in user id order; memory holds one learner at a time. */
   async *latestStatesInOrder(): AsyncGenerator<UserState> {
-    let latest: LearnerStateDocument | undefined;
+    let latest: StoredLearnerStateDocument | undefined;
     for await (const document of this.states.find().sort({ userId: 1, version: 1 })) {
       if (latest && latest.userId !== document.userId) yield stateOf(latest);
       latest = document;
@@ -134,8 +136,7 @@ export class LearnerStateRepository {
       const before = loaded.loaded.get(userId);
       const content = stateContent(state);
       if (before?.content === contentKey(content)) continue;
-      const version = before ? before.version + 1 : 0;
-      versions.push({ _id: learnerStateId(userId, version), version, savedAt, ...content });
+      versions.push(learnerStateDocument(content, before ? before.version + 1 : 0, savedAt));
     }
     const clashed = await this.insertAll(this.states, versions);
     const conflicts = new Set(clashed.map((index) => versions[index]!.userId));
@@ -153,7 +154,9 @@ export class LearnerStateRepository {
    * collection, so its cost grows with the list: for many learners with dense ids (a replay's
    * chunk) one range read filtered here is several times cheaper than a long `$in`.
    */
-  private async versionsOf<T extends Partial<LearnerStateDocument> = LearnerStateDocument>(
+  private async versionsOf<
+    T extends Partial<StoredLearnerStateDocument> = StoredLearnerStateDocument,
+  >(
     userIds: readonly number[],
     projection?: Partial<Record<keyof LearnerStateDocument, 1>>,
   ): Promise<T[]> {
@@ -276,15 +279,17 @@ export class LearnerStateRepository {
 }
 
 /** What decisions depend on; the positions alone changing need no write (see `UserState`). */
-function contentKey(content: ReturnType<typeof stateContent>): string {
+function contentKey(content: StateContent): string {
   const { positions, ...decisive } = content;
   void positions;
   return JSON.stringify(decisive);
 }
 
 /** Each learner's stored versions, oldest first. */
-function groupByLearner(documents: LearnerStateDocument[]): Map<number, LearnerStateDocument[]> {
-  const byLearner = new Map<number, LearnerStateDocument[]>();
+function groupByLearner(
+  documents: StoredLearnerStateDocument[],
+): Map<number, StoredLearnerStateDocument[]> {
+  const byLearner = new Map<number, StoredLearnerStateDocument[]>();
   for (const document of documents) {
     const versions = byLearner.get(document.userId);
     if (versions) versions.push(document);
