@@ -44,8 +44,7 @@ type StoredState = Omit<StateContent, 'userId' | 'username'>;
 
 /** What a read may find: versions stored before the `state` encoding hold it as nested fields. */
 export type StoredLearnerStateDocument =
-  | LearnerStateDocument
-  | (Omit<LearnerStateDocument, 'state'> & StoredState);
+  LearnerStateDocument | (Omit<LearnerStateDocument, 'state'> & StoredState);
 
 type StoredAssignment = Omit<AssignmentRecord, 'userId'>;
 
@@ -125,7 +124,10 @@ export function stateOf(document: StoredLearnerStateDocument): UserState {
   return state;
 }
 
-export function toAssignmentDocument({ history, ...assignment }: AssignmentRecord): AssignmentDocument {
+export function toAssignmentDocument({
+  history,
+  ...assignment
+}: AssignmentRecord): AssignmentDocument {
   void history;
   return { _id: assignmentId(assignment), ...assignment };
 }

@@ -47,14 +47,23 @@ export interface SaveOptions {
  * decision depends on, one insert-only document per learner and version, plus a lookup copy of
  * each assignment. Only single-document writes; a lost race is reported so that the caller
  * re-applies that learner's events on fresh state.
+ *
+ * Superseded versions are deleted (FerretDB scans every document on every query), which frees
+ * their `_id`s; a writer whose state was loaded before several newer versions could then insert
+ * its version under a freed number. So every version number ever written is also recorded in
+ * `learner_state_numbers`, which is only ever inserted into: a number recorded before is a lost
+ * race, found by one insert instead of a read of the newer versions.
  */
 export class LearnerStateRepository {
   readonly states: Collection<StoredLearnerStateDocument>;
   readonly assignments: Collection<AssignmentDocument>;
+  /** `<userId>#<version>` of every version written; never read, never deleted from. */
+  private readonly takenNumbers: Collection<{ _id: string }>;
 
   constructor(db: Db) {
     this.states = db.collection('learner_states');
     this.assignments = db.collection('assignments');
+    this.takenNumbers = db.collection('learner_state_numbers');
   }
 
   async ensureIndexes(): Promise<void> {
@@ -125,9 +134,9 @@ export class LearnerStateRepository {
 
   /**
    * Writes each changed learner's next version in one unordered insert. A version another writer
-   * took first is a conflict: that learner's state is unwritten. So is one that lands below a newer
-   * version (its number was free again because superseded versions are deleted, see
-   * `deleteSuperseded`). Then the lookup copies of what the written versions changed.
+   * took first is a conflict: that learner's state is unwritten. So is one whose number was taken
+   * before (the version was deleted since): it lies below a newer one, where loads ignore it and
+   * the next writer deletes it. Then the lookup copies of what the written versions changed.
    */
   async save(loaded: LoadedStates, options: SaveOptions = {}): Promise<{ conflicts: number[] }> {
     const savedAt = new Date();
@@ -141,7 +150,11 @@ export class LearnerStateRepository {
     const clashed = await this.insertAll(this.states, versions);
     const conflicts = new Set(clashed.map((index) => versions[index]!.userId));
     const inserted = versions.filter(({ userId }) => !conflicts.has(userId));
-    for (const userId of await this.superseded(inserted)) conflicts.add(userId);
+    const reused = await this.insertAll(
+      this.takenNumbers,
+      inserted.map(({ _id }) => ({ _id })),
+    );
+    for (const index of reused) conflicts.add(inserted[index]!.userId);
     const written = inserted.map(({ userId }) => userId).filter((id) => !conflicts.has(id));
 
     await this.copyAssignments(loaded, written, options.resync ?? []);
@@ -154,12 +167,7 @@ export class LearnerStateRepository {
    * collection, so its cost grows with the list: for many learners with dense ids (a replay's
    * chunk) one range read filtered here is several times cheaper than a long `$in`.
    */
-  private async versionsOf<
-    T extends Partial<StoredLearnerStateDocument> = StoredLearnerStateDocument,
-  >(
-    userIds: readonly number[],
-    projection?: Partial<Record<keyof LearnerStateDocument, 1>>,
-  ): Promise<T[]> {
+  private async versionsOf(userIds: readonly number[]): Promise<StoredLearnerStateDocument[]> {
     if (userIds.length === 0) return [];
     let min = Infinity;
     let max = -Infinity;
@@ -172,27 +180,10 @@ export class LearnerStateRepository {
     const filter = byRange
       ? { userId: { $gte: min, $lte: max } }
       : { userId: { $in: [...userIds] } };
-    const documents = await retryTransient(() =>
-      this.states.find<T>(filter, projection ? { projection } : {}).toArray(),
-    );
+    const documents = await retryTransient(() => this.states.find(filter).toArray());
     if (!byRange) return documents;
     const wanted = new Set(userIds);
-    return documents.filter(({ userId }) => wanted.has(userId!));
-  }
-
-  /** The learners of these just-inserted versions that have a newer version stored. */
-  private async superseded(inserted: readonly LearnerStateDocument[]): Promise<number[]> {
-    if (inserted.length === 0) return [];
-    const stored = await this.versionsOf(
-      inserted.map(({ userId }) => userId),
-      { userId: 1, version: 1 },
-    );
-    const latest = new Map<number, number>();
-    for (const { userId, version } of stored)
-      latest.set(userId, Math.max(latest.get(userId) ?? -1, version));
-    return inserted
-      .filter(({ userId, version }) => (latest.get(userId) ?? -1) > version)
-      .map(({ userId }) => userId);
+    return documents.filter(({ userId }) => wanted.has(userId));
   }
 
   /**
@@ -249,12 +240,17 @@ export class LearnerStateRepository {
 
   /**
    * Keeps at most the written version and the one it replaced (every store query scans on
-   * FerretDB, so fewer documents mean faster loads). The latest version is never deleted, so a
-   * writer whose version number was freed by a deletion finds the newer one and has a conflict.
+   * FerretDB, so fewer documents mean faster loads). The numbers are recorded first, as their
+   * writers may have stopped between writing a version and recording its number.
    */
   private async deleteSuperseded(loaded: LoadedStates, userIds: readonly number[]): Promise<void> {
     const ids = userIds.flatMap((userId) => loaded.loaded.get(userId)?.older ?? []);
-    if (ids.length > 0) await retryTransient(() => this.states.deleteMany({ _id: { $in: ids } }));
+    if (ids.length === 0) return;
+    await this.insertAll(
+      this.takenNumbers,
+      ids.map((_id) => ({ _id })),
+    );
+    await retryTransient(() => this.states.deleteMany({ _id: { $in: ids } }));
   }
 
   /** An unordered insert; resolves with the indexes of the documents that already existed. */

@@ -1,0 +1,86 @@
+import { emptyUserState, type UserState } from '@assigner/domain';
+import { LearnerStateRepository } from '@assigner/persistence';
+import type { MongoClient } from 'mongodb';
+import { testMongoClient, uniqueName } from '../support/real-services';
+
+jest.setTimeout(60_000);
+
+// The compare-and-set that lets a replay and live workers write the same learners, on the real
+// store: each save either lands on top of the state it was computed from or is a conflict.
+describe('learner states in the store', () => {
+  let mongo: MongoClient;
+  let repository: LearnerStateRepository;
+  const USER = 7;
+
+  beforeAll(async () => {
+    mongo = testMongoClient();
+    await mongo.connect();
+  });
+  beforeEach(async () => {
+    repository = new LearnerStateRepository(mongo.db(uniqueName('learner_states')));
+    await repository.ensureIndexes();
+  });
+  afterAll(async () => {
+    await mongo.close();
+  });
+
+  const enrolledIn = (state: UserState, courseId: string): UserState => {
+    state.enrollments.set(courseId, { createdAt: 1_700_000_000_000_000 });
+    return state;
+  };
+
+  async function advance(courseId: string): Promise<void> {
+    const loaded = await repository.load([USER]);
+    enrolledIn(loaded.states.get(USER)!, courseId);
+    expect(await repository.save(loaded)).toEqual({ conflicts: [] });
+  }
+
+  const coursesOf = async () => [
+    ...((await repository.latestStates([USER])).get(USER)?.enrollments.keys() ?? []),
+  ];
+
+  it('stores a new learner and reads the same state back', async () => {
+    const state = enrolledIn(emptyUserState(USER), 'course-v1:edX+A+1');
+    state.username = 'ada';
+    state.usernameAt = 5;
+    state.usernameSince = 5;
+    state.positions = { 'learners/0': 41 };
+    expect(await repository.save({ states: new Map([[USER, state]]), loaded: new Map() })).toEqual({
+      conflicts: [],
+    });
+    expect((await repository.latestStates([USER])).get(USER)).toEqual(state);
+    expect(await repository.learnersNamed('ada')).toEqual([USER]);
+  });
+
+  it('gives exactly one of two writers from the same state a conflict', async () => {
+    await advance('course-v1:edX+A+1');
+    const first = await repository.load([USER]);
+    const second = await repository.load([USER]);
+    enrolledIn(first.states.get(USER)!, 'course-v1:edX+B+1');
+    enrolledIn(second.states.get(USER)!, 'course-v1:edX+C+1');
+    const results = await Promise.all([repository.save(first), repository.save(second)]);
+    expect(results.map(({ conflicts }) => conflicts).sort()).toEqual([[], [USER]]);
+    expect((await coursesOf()).length).toBe(2);
+  });
+
+  it('gives a writer whose version number was freed by deletions a conflict', async () => {
+    await advance('course-v1:edX+A+1');
+    const stale = await repository.load([USER]); // version 0 is the latest
+    // Three more versions: each save deletes all but the version it replaced, so 0 and 1 are gone.
+    for (const course of ['course-v1:edX+B+1', 'course-v1:edX+C+1', 'course-v1:edX+D+1'])
+      await advance(course);
+
+    enrolledIn(stale.states.get(USER)!, 'course-v1:edX+Stale+1');
+    expect(await repository.save(stale)).toEqual({ conflicts: [USER] });
+    expect((await coursesOf()).sort()).toEqual([
+      'course-v1:edX+A+1',
+      'course-v1:edX+B+1',
+      'course-v1:edX+C+1',
+      'course-v1:edX+D+1',
+    ]);
+    // The next writer builds on the latest state, not on the stale one.
+    await advance('course-v1:edX+E+1');
+    expect(await coursesOf()).not.toContain('course-v1:edX+Stale+1');
+    expect(await coursesOf()).toContain('course-v1:edX+E+1');
+  });
+});
