@@ -1,3 +1,5 @@
+import { analyticsMessageOf, type AnalyticsMessage } from '@assigner/contracts';
+import { namespacedName } from '@assigner/domain';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +10,7 @@ import {
   byId,
   simulateLines,
   summary,
+  waitFor,
   WorkerSystem,
 } from '../support/worker-harness';
 
@@ -59,13 +62,21 @@ describe('assigner replay and republish, on the real broker and store', () => {
     });
     expect(await system.storedAssignments()).toEqual([]);
 
-    const first = summaryOf(await replay(system));
+    const first = summaryOf(await replay(system, ['--dead-letters']));
     expect(first).toMatchObject({
       finished: true,
       lines: LINES.length,
       newAssignments: reference.assignments.length,
       published: reference.analytics.length,
+      deadLettered: reference.invalid,
     });
+    const deadLetters = await system.readAll(system.dlqTopic, reference.invalid);
+    expect(deadLetters).toHaveLength(reference.invalid);
+    for (const { value, headers } of deadLetters) {
+      expect(headers['dlq-source-file']).toBe(file);
+      expect(LINES[Number(headers['dlq-source-line']) - 1]).toBe(value);
+      expect(headers['dlq-reason']).toBeTruthy();
+    }
     expect(summary(await system.storedAssignments())).toEqual(summary(reference.assignments));
     expect(summary(await system.lookupAssignments())).toEqual(summary(reference.assignments));
     expect(byId(await system.analytics(reference.analytics.length))).toEqual(
@@ -85,16 +96,63 @@ describe('assigner replay and republish, on the real broker and store', () => {
     );
   });
 
+  it('after the worker consumed the same history, adds and publishes nothing; republish repeats the worker’s ids', async () => {
+    await system.produce(LINES, true);
+    await system.startWorker();
+    await waitFor('the worker to consume everything', () => system.consumedEverything(), 300_000);
+    expect(summary(await system.storedAssignments())).toEqual(summary(reference.assignments));
+    expect(byId(await system.analytics(reference.analytics.length))).toEqual(
+      byId(reference.analytics),
+    );
+
+    const replayed = summaryOf(await replay(system));
+    expect(replayed).toMatchObject({
+      finished: true,
+      lines: LINES.length,
+      newAssignments: 0,
+      changedBuckets: 0,
+      published: 0,
+    });
+    expect(await system.readAll(system.analyticsTopic, reference.analytics.length)).toHaveLength(
+      reference.analytics.length,
+    );
+
+    const backfill = `${system.id}-backfill`;
+    const republished = await assignerAsync(
+      ['republish', '--experiment', ...EXPERIMENTS.map(namespacedName), '--topic', backfill],
+      envOf(system),
+    );
+    expect(republished.status).toBe(0);
+    expect(JSON.parse(republished.stdout)).toMatchObject({
+      messages: reference.assignments.length,
+    });
+    const messages = (await system.readAll(backfill, reference.assignments.length)).map(
+      ({ value }) => JSON.parse(value) as AnalyticsMessage,
+    );
+    // One message per assignment: the one the worker published for its current bucket.
+    expect(byId(messages)).toEqual(
+      byId(reference.assignments.map((assignment) => analyticsMessageOf(assignment))),
+    );
+    const published = new Set(reference.analytics.map(({ messageId }) => messageId));
+    expect(messages.every(({ messageId }) => published.has(messageId))).toBe(true);
+  });
+
   it('resumed after SIGINT at a random point, ends where an uninterrupted replay ends, each message once', async () => {
-    const interrupted = await replay(system, ['--chunk', '25000'], 2000 + Math.random() * 8000);
+    const options = ['--chunk', '25000', '--dead-letters'];
+    const interrupted = await replay(system, options, 2000 + Math.random() * 8000);
     const partial = summaryOf(interrupted);
     expect(interrupted.status).toBe(partial.finished ? 0 : 130);
-    const resumed = summaryOf(await replay(system, ['--chunk', '25000']));
+    const resumed = summaryOf(await replay(system, options));
     expect(resumed).toMatchObject({ finished: true, resumed: !partial.finished });
     expect(summary(await system.storedAssignments())).toEqual(summary(reference.assignments));
     expect(byId(await system.analytics(reference.analytics.length))).toEqual(
       byId(reference.analytics),
     );
+    const lineNumbers = (await system.readAll(system.dlqTopic, reference.invalid)).map(
+      ({ headers }) => headers['dlq-source-line'],
+    );
+    expect(lineNumbers).toHaveLength(reference.invalid);
+    expect(new Set(lineNumbers).size).toBe(reference.invalid);
   });
 
   it('replays a topic, split by event time into two runs, to what simulate gives for the whole', async () => {

@@ -43,6 +43,13 @@ export const byId = (messages: readonly AnalyticsMessage[]): AnalyticsMessage[] 
   [...messages].sort((a, b) => a.messageId.localeCompare(b.messageId));
 
 /** Assignments as sorted lines of what tells them apart, to compare stores with simulate. */
+/** A message read back from a topic, its headers as text. */
+export interface ReadMessage {
+  key: string | null;
+  value: string;
+  headers: Record<string, string>;
+}
+
 export const summary = (assignments: readonly Omit<AssignmentRecord, 'history'>[]): string[] =>
   assignments
     .map(
@@ -190,14 +197,20 @@ export class WorkerSystem {
    * Every message of a topic that a read_committed consumer sees: waits for at least `expected`
    * messages, then a little longer, so that extra (duplicate) messages would be seen too.
    */
-  async readAll(topic: string, expected = 0): Promise<{ key: string | null; value: string }[]> {
+  async readAll(topic: string, expected = 0): Promise<ReadMessage[]> {
     const consumer = this.kafka.consumer({ groupId: uniqueName('reader'), maxWaitTimeInMs: 200 });
-    const seen: { key: string | null; value: string }[] = [];
+    const seen: ReadMessage[] = [];
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
       eachMessage: ({ message }) => {
-        seen.push({ key: message.key?.toString() ?? null, value: message.value?.toString() ?? '' });
+        seen.push({
+          key: message.key?.toString() ?? null,
+          value: message.value?.toString() ?? '',
+          headers: Object.fromEntries(
+            Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value)]),
+          ),
+        });
         return Promise.resolve();
       },
     });

@@ -99,6 +99,10 @@ function program(): Command {
     .option('--experiment <names...>', 'decide only these experiments (default: all in force)')
     .option('--dry-run', 'write and publish nothing; print the difference the replay would make')
     .option('--no-publish', 'store the results but publish no analytics messages')
+    .option(
+      '--dead-letters',
+      "send the files' invalid lines to DLQ_TOPIC with their file and line (once per run)",
+    )
     .option('--checkpoint <file>', 'where progress is kept (default .assigner/replay-<key>.json)')
     .option('--chunk <lines>', 'lines applied and published together', '100000')
     .action((options: ReplayOptions) => replay(options));

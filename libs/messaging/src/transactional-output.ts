@@ -34,14 +34,16 @@ export function analyticsRecord(message: AnalyticsMessage): Message {
   return { key: String(message.userId), value: JSON.stringify(message) };
 }
 
-function deadLetterMessage({ message, reason }: DeadLetter): Message {
+function deadLetterMessage({ message, reason, origin }: DeadLetter): Message {
   const [topic, partition] = splitSource(message.position.source);
   const headers: IHeaders = {
     ...(message.headers as IHeaders | undefined),
     'dlq-reason': reason,
-    'dlq-source-topic': topic,
-    'dlq-source-partition': partition,
-    'dlq-source-offset': String(message.position.offset),
+    ...(origin ?? {
+      'dlq-source-topic': topic,
+      'dlq-source-partition': partition,
+      'dlq-source-offset': String(message.position.offset),
+    }),
   };
   return { key: message.key ?? null, value: message.value, headers };
 }

@@ -35,6 +35,8 @@ export interface LearnerStateStore<Loaded extends { states: Map<number, UserStat
 export interface DeadLetter {
   message: InboundMessage;
   reason: string;
+  /** Where the message came from, as headers; by default its topic, partition and offset. */
+  origin?: Readonly<Record<string, string>>;
 }
 
 export interface BatchCounts {

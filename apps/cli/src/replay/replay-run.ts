@@ -12,6 +12,8 @@ export interface ReplayRun {
   experiments: readonly Experiment[];
   accept: (event: LearnerEvent) => boolean;
   output?: TransactionalOutput;
+  /** Send invalid lines of files to the dead-letter topic, saying which file and line. */
+  deadLetters: boolean;
   /** Where file progress is committed: partition 0 of the analytics topic, in the replay's group. */
   progressTopic: string;
   totals: ReplayTotals;

@@ -18,6 +18,8 @@ export interface ReplayTotals {
   changedBuckets: number;
   /** Analytics messages published (0 with --no-publish or --dry-run). */
   published: number;
+  /** Invalid lines sent to the dead-letter topic (`--dead-letters`). */
+  deadLettered: number;
   experiments: Record<string, ExperimentDifference>;
 }
 
@@ -32,17 +34,19 @@ export function emptyTotals(experiments: readonly string[]): ReplayTotals {
     newAssignments: 0,
     changedBuckets: 0,
     published: 0,
+    deadLettered: 0,
     experiments: Object.fromEntries(
       experiments.map((name) => [name, { newAssignments: 0, changedBuckets: 0 }]),
     ),
   };
 }
 
+/** Adds a chunk: its lines, what it changed, and what of it was sent to Kafka. */
 export function addBatch(
   totals: ReplayTotals,
   lines: number,
   result: BatchResult,
-  published: boolean,
+  sent: { analytics: number; deadLetters: number },
 ): void {
   totals.lines += lines;
   for (const key of ['enrollments', 'pageViews', 'ignored', 'invalid', 'filtered'] as const)
@@ -60,7 +64,8 @@ export function addBatch(
       difference.changedBuckets += 1;
     }
   }
-  if (published) totals.published += result.analytics.length;
+  totals.published += sent.analytics;
+  totals.deadLettered += sent.deadLetters;
 }
 
 /** The difference per experiment, for people (stderr). */
@@ -68,7 +73,7 @@ export function describeDifference(totals: ReplayTotals, dryRun: boolean): strin
   const verb = dryRun ? 'would make' : 'made';
   const lines = [
     `lines ${totals.lines}: ${totals.enrollments} enrollments, ${totals.pageViews} page views, ${totals.ignored} ignored, ${totals.invalid} invalid, ${totals.filtered} outside the time range`,
-    `the replay ${verb} ${totals.newAssignments} new assignments and ${totals.changedBuckets} bucket changes; ${totals.published} messages published`,
+    `the replay ${verb} ${totals.newAssignments} new assignments and ${totals.changedBuckets} bucket changes; ${totals.published} messages published, ${totals.deadLettered} invalid lines sent to the dead-letter topic`,
   ];
   for (const [experiment, difference] of Object.entries(totals.experiments))
     lines.push(

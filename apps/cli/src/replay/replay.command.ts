@@ -30,6 +30,7 @@ export interface ReplayOptions {
   experiment?: string[];
   dryRun?: boolean;
   publish: boolean;
+  deadLetters?: boolean;
   checkpoint?: string;
   chunk: string;
 }
@@ -86,6 +87,10 @@ export async function replay(options: ReplayOptions): Promise<void> {
   const parsed = parseOptions(options);
   const files = options.events ? expandEventPaths(options.events) : undefined;
   const publishing = options.publish && !options.dryRun;
+  if (options.deadLetters && (!publishing || options.topic !== undefined))
+    throw new UsageError([
+      '--dead-letters sends the invalid lines of --events files, with the analytics messages: not with --topic (its worker dead-lettered them), --no-publish or --dry-run',
+    ]);
   // Kafka settings are needed (and checked) only to publish or to read a topic.
   const kafkaConfig = publishing || options.topic ? appConfig() : undefined;
   const config: StoreConfig = kafkaConfig ?? storeConfig();
@@ -111,6 +116,8 @@ export async function replay(options: ReplayOptions): Promise<void> {
       publish: publishing,
       db: config.MONGO_DB,
       analyticsTopic: publishing ? kafkaConfig?.ANALYTICS_TOPIC : undefined,
+      // Left out when off, so that checkpoints written before the option still match.
+      deadLetters: options.deadLetters || undefined,
     };
     const key = checkpointKey(identity);
     const checkpoints = new CheckpointFile(
@@ -120,7 +127,11 @@ export async function replay(options: ReplayOptions): Promise<void> {
     const resuming = previous !== undefined && !previous.done;
     const runId = resuming ? previous.runId : randomUUID();
     const startedAt = resuming ? previous.startedAt : new Date().toISOString();
-    const totals = resuming ? previous.totals : emptyTotals(experiments.map(namespacedName));
+    // Spread over empty totals, so that totals a checkpoint lacks (older versions) start at 0.
+    const totals = {
+      ...emptyTotals(experiments.map(namespacedName)),
+      ...(resuming ? previous.totals : {}),
+    };
     if (resuming)
       process.stderr.write(`resuming replay ${runId} from its checkpoint ${checkpoints.path}\n`);
     else if (!options.dryRun)
@@ -153,6 +164,7 @@ export async function replay(options: ReplayOptions): Promise<void> {
         (parsed.from === undefined || event.time >= parsed.from) &&
         (parsed.to === undefined || event.time < parsed.to),
       output,
+      deadLetters: options.deadLetters === true,
       progressTopic: kafkaConfig?.ANALYTICS_TOPIC ?? '',
       totals,
       chunkSize: parsed.chunkSize,
@@ -271,14 +283,28 @@ async function replayFiles(
   const flush = async (): Promise<void> => {
     if (chunk.length === 0) return;
     const result = await run.assigner.process(chunk, run.experiments, { accept: run.accept });
+    const deadLetters = (run.deadLetters ? result.deadLetters : []).map((deadLetter) => {
+      const { file, line } = source.locate(deadLetter.message.position.offset);
+      return {
+        ...deadLetter,
+        origin: { 'dlq-source-file': file, 'dlq-source-line': String(line) },
+      };
+    });
     await run.output?.publish({
       topic: run.progressTopic,
       partition: 0,
       nextOffset: String(next),
       analytics: result.analytics,
-      deadLetters: [],
+      deadLetters,
     });
-    addBatch(run.totals, chunk.length, result, run.output !== undefined);
+    addBatch(
+      run.totals,
+      chunk.length,
+      result,
+      run.output
+        ? { analytics: result.analytics.length, deadLetters: deadLetters.length }
+        : { analytics: 0, deadLetters: 0 },
+    );
     run.save({ lines: next });
     chunk = [];
     const seconds = (Date.now() - started) / 1000;

@@ -96,13 +96,17 @@ export async function replayTopicRange(
                 partition: batch.partition,
                 nextOffset: String(next),
                 analytics: result.analytics,
+                // Invalid messages of a topic were dead-lettered by the worker that consumed it.
                 deadLetters: [],
               });
             else if (!run.dryRun)
               await consumer.commitOffsets([
                 { topic, partition: batch.partition, offset: String(next) },
               ]);
-            addBatch(run.totals, inRange.length, result, run.output !== undefined);
+            addBatch(run.totals, inRange.length, result, {
+              analytics: run.output ? result.analytics.length : 0,
+              deadLetters: 0,
+            });
             starts.set(batch.partition, next);
             done += inRange.length;
             run.save({ partitions: Object.fromEntries(starts) });
