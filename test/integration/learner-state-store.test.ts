@@ -1,6 +1,6 @@
 import { emptyUserState, type UserState } from '@assigner/domain';
 import { LearnerStateRepository } from '@assigner/persistence';
-import type { MongoClient } from 'mongodb';
+import type { Db, MongoClient } from 'mongodb';
 import { testMongoClient, uniqueName } from '../support/real-services';
 
 jest.setTimeout(60_000);
@@ -9,6 +9,7 @@ jest.setTimeout(60_000);
 // store: each save either lands on top of the state it was computed from or is a conflict.
 describe('learner states in the store', () => {
   let mongo: MongoClient;
+  let db: Db;
   let repository: LearnerStateRepository;
   const USER = 7;
 
@@ -17,7 +18,8 @@ describe('learner states in the store', () => {
     await mongo.connect();
   });
   beforeEach(async () => {
-    repository = new LearnerStateRepository(mongo.db(uniqueName('learner_states')));
+    db = mongo.db(uniqueName('learner_states'));
+    repository = new LearnerStateRepository(db);
     await repository.ensureIndexes();
   });
   afterAll(async () => {
@@ -82,5 +84,15 @@ describe('learner states in the store', () => {
     await advance('course-v1:edX+E+1');
     expect(await coursesOf()).not.toContain('course-v1:edX+Stale+1');
     expect(await coursesOf()).toContain('course-v1:edX+E+1');
+  });
+
+  it('makes secondary indexes only where the store reads them (FerretDB on SQLite never does)', async () => {
+    await advance('course-v1:edX+A+1');
+    const plan = await db.command({ explain: { find: 'learner_states', filter: { userId: 1 } } });
+    const names = (await db.collection('learner_states').listIndexes().toArray()).map(
+      ({ name }) => name as string,
+    );
+    if (plan.filterPushdown === false) expect(names).toEqual(['_id_']);
+    else expect(names).toEqual(expect.arrayContaining(['_id_', 'userId_1', 'username_1']));
   });
 });

@@ -2,6 +2,7 @@ import { validateExperiment } from '@assigner/contracts';
 import { namespacedName, type Experiment } from '@assigner/domain';
 import type { Collection, Db } from 'mongodb';
 import { isDuplicateKey } from './mongo-errors';
+import { usesSecondaryIndexes } from './store-capabilities';
 
 /**
  * The current revision of one experiment, as workers read it. Definitions are kept as their
@@ -85,12 +86,14 @@ export class ExperimentRepository {
   private readonly collection: Collection<ExperimentDocument>;
   private readonly revisions: Collection<RevisionDocument>;
 
-  constructor(db: Db) {
+  constructor(private readonly db: Db) {
     this.collection = db.collection<ExperimentDocument>(ExperimentRepository.COLLECTION);
     this.revisions = db.collection<RevisionDocument>(ExperimentRepository.HISTORY);
   }
 
+  /** For an experiment's history, oldest first. */
   async ensureIndexes(): Promise<void> {
+    if (!(await usesSecondaryIndexes(this.db, ExperimentRepository.HISTORY))) return;
     await this.revisions.createIndex({ experiment: 1, revision: 1 });
   }
 

@@ -16,6 +16,7 @@ import {
   type StoredLearnerStateDocument,
 } from './learner-state.documents';
 import { retryTransient } from './mongo-errors';
+import { usesSecondaryIndexes } from './store-capabilities';
 
 /** Above this many learners a read is one range read rather than a `$in` (see versionsOf). */
 const LONGEST_IN = 200;
@@ -60,16 +61,18 @@ export class LearnerStateRepository {
   /** `<userId>#<version>` of every version written; never read, never deleted from. */
   private readonly takenNumbers: Collection<{ _id: string }>;
 
-  constructor(db: Db) {
+  constructor(private readonly db: Db) {
     this.states = db.collection('learner_states');
     this.assignments = db.collection('assignments');
     this.takenNumbers = db.collection('learner_state_numbers');
   }
 
+  /** For loads by learner, lookups by username, and counts per experiment. */
   async ensureIndexes(): Promise<void> {
+    if (!(await usesSecondaryIndexes(this.db, this.states.collectionName))) return;
     await this.states.createIndex({ userId: 1 });
+    await this.states.createIndex({ username: 1 }, { sparse: true });
     await this.assignments.createIndex({ experiment: 1, courseId: 1, userId: 1 }, { unique: true });
-    await this.assignments.createIndex({ userId: 1 });
   }
 
   /** Every assignment as the learners' latest states hold it. */

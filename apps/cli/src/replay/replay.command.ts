@@ -158,7 +158,7 @@ export async function replay(options: ReplayOptions): Promise<void> {
     const started = Date.now();
     const run: ReplayRun = {
       runId,
-      assigner: new BatchAssigner(learnerStore(db, options.dryRun === true)),
+      assigner: new BatchAssigner(await learnerStore(db, options.dryRun === true)),
       experiments,
       accept: (event) =>
         (parsed.from === undefined || event.time >= parsed.from) &&
@@ -224,13 +224,18 @@ export async function replay(options: ReplayOptions): Promise<void> {
   });
 }
 
-/** The store a replay writes to, or in a dry run a copy in memory of what it reads. */
-function learnerStore(
+/**
+ * The store a replay writes to, with the indexes the worker would make (a replay may be the first
+ * to write to a store), or in a dry run a copy in memory of what it reads.
+ */
+async function learnerStore(
   db: Db,
   dryRun: boolean,
-): LearnerStateStore<{ states: Map<number, UserState> }> {
+): Promise<LearnerStateStore<{ states: Map<number, UserState> }>> {
   const repository = new LearnerStateRepository(db);
-  return dryRun ? new MemoryLearnerStore(repository) : repository;
+  if (dryRun) return new MemoryLearnerStore(repository);
+  await repository.ensureIndexes();
+  return repository;
 }
 
 /**
