@@ -60,10 +60,15 @@ function splitSource(source: string): [string, string] {
  * belongs to the input partition, so whichever worker owns the partition next fences any worker
  * that still thinks it does (a "zombie" after a pause or a partition move).
  */
+interface OwnedPartition {
+  producer: Promise<Producer>;
+  /** The offset below which everything is published; known once the claim has read it. */
+  published?: number;
+}
+
 export class TransactionalOutput {
-  private readonly producers = new Map<string, Promise<Producer>>();
-  /** Per owned partition: the offset below which everything is published. */
-  private readonly published = new Map<string, number>();
+  /** Per partition (`<topic>-<partition>`) whose output this process owns. */
+  private readonly owned = new Map<string, OwnedPartition>();
 
   constructor(private readonly options: TransactionalOutputOptions) {}
 
@@ -81,9 +86,9 @@ export class TransactionalOutput {
    */
   async claim(topic: string, partition: number): Promise<number> {
     const key = `${topic}-${partition}`;
-    const owned = this.published.get(key);
-    if (owned !== undefined && this.producers.has(key)) return owned;
-    await this.producerFor(key);
+    const owned = this.ownedPartition(key);
+    if (owned.published !== undefined) return owned.published;
+    await owned.producer;
     try {
       const offsets = await fetchStableCommittedOffsets({
         brokers: this.options.brokers,
@@ -92,9 +97,8 @@ export class TransactionalOutput {
         topic,
         partitions: [partition],
       });
-      const committed = Math.max(0, offsets.get(partition) ?? -1);
-      this.published.set(key, committed);
-      return committed;
+      owned.published = Math.max(0, offsets.get(partition) ?? -1);
+      return owned.published;
     } catch (error) {
       // Unclaimed until the offset is known: the batch's retry claims again.
       await this.release(key);
@@ -104,13 +108,18 @@ export class TransactionalOutput {
 
   /** After a rebalance every partition must be claimed again: its previous owner may have moved on. */
   async releaseAll(): Promise<void> {
-    await this.close();
+    await Promise.all([...this.owned.keys()].map((key) => this.release(key)));
+  }
+
+  /** At shutdown: the same as giving up every partition. */
+  async close(): Promise<void> {
+    await this.releaseAll();
   }
 
   async publish(batch: PartitionBatchOutput): Promise<void> {
     const key = `${batch.topic}-${batch.partition}`;
-    const producer = await this.producerFor(key);
-    const transaction = await producer.transaction();
+    const owned = this.ownedPartition(key);
+    const transaction = await (await owned.producer).transaction();
     try {
       // In slices: one record batch per partition must stay under the broker's message size.
       for (let start = 0; start < batch.analytics.length; start += SEND_SLICE) {
@@ -135,7 +144,7 @@ export class TransactionalOutput {
         ],
       });
       await transaction.commit();
-      this.published.set(key, Number(batch.nextOffset));
+      owned.published = Number(batch.nextOffset);
     } catch (error) {
       await transaction.abort().catch(() => undefined);
       // A fenced or broken producer cannot be used again: the next batch claims with a fresh one.
@@ -145,41 +154,31 @@ export class TransactionalOutput {
   }
 
   private async release(key: string): Promise<void> {
-    const pending = this.producers.get(key);
-    this.producers.delete(key);
-    this.published.delete(key);
-    await (await pending?.catch(() => undefined))?.disconnect().catch(() => undefined);
+    const owned = this.owned.get(key);
+    this.owned.delete(key);
+    await (await owned?.producer.catch(() => undefined))?.disconnect().catch(() => undefined);
   }
 
-  async close(): Promise<void> {
-    const producers = [...this.producers.values()];
-    this.producers.clear();
-    this.published.clear();
-    await Promise.all(
-      producers.map(async (pending) => (await pending.catch(() => undefined))?.disconnect()),
-    );
-  }
-
-  private producerFor(key: string): Promise<Producer> {
-    let pending = this.producers.get(key);
-    if (!pending) {
-      const producer = this.options.kafka.producer({
-        transactionalId: `${this.options.transactionalIdPrefix}-${key}`,
-        idempotent: true,
-        maxInFlightRequests: 1,
-      });
-      pending = producer.connect().then(async () => {
+  private ownedPartition(key: string): OwnedPartition {
+    const existing = this.owned.get(key);
+    if (existing) return existing;
+    const producer = this.options.kafka.producer({
+      transactionalId: `${this.options.transactionalIdPrefix}-${key}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    const owned: OwnedPartition = {
+      producer: producer.connect().then(async () => {
         // kafkajs registers the transactional id (InitProducerId, which fences the previous owner
         // and settles its open transaction) only at the first transaction, not on connect.
         await (await producer.transaction()).abort();
         return producer;
-      });
-      pending.catch(() => {
-        this.producers.delete(key);
-        this.published.delete(key);
-      });
-      this.producers.set(key, pending);
-    }
-    return pending;
+      }),
+    };
+    owned.producer.catch(() => {
+      if (this.owned.get(key) === owned) this.owned.delete(key);
+    });
+    this.owned.set(key, owned);
+    return owned;
   }
 }
