@@ -20,6 +20,12 @@ const EXPERIMENTS = [
     triggers: ['page_view', 'enrollment'],
     keyValues: { enrollment_start: '2026-03-01T00:10:00Z', enrollment_end: '2026-03-01T01:00:00Z' },
   }),
+  experiment({
+    name: 'windowed_views',
+    experimentId: 2,
+    triggers: ['page_view'],
+    keyValues: { enrollment_start: '2026-03-01T00:10:00Z', enrollment_end: '2026-03-01T01:00:00Z' },
+  }),
   experiment({ name: 'staff_forced', bucketFlags: { 1: flag({ staff: true }) } }),
   experiment({ name: 'on_enrollment', triggers: ['enrollment'], numBuckets: 3 }),
   experiment({ name: 'site_wide', scope: 'global', numBuckets: 4 }),
@@ -32,7 +38,10 @@ const content = (state: UserState) =>
     assignments: [...state.assignments],
   });
 
-/** One learner's events, in time order: page views and enrollments, with or without a username. */
+/**
+ * One learner's events, in time order: page views and enrollments (some with an earlier creation
+ * time), with or without a username.
+ */
 const history = fc
   .array(
     fc.record({
@@ -41,6 +50,8 @@ const history = fc
       course: fc.constantFrom(...COURSES),
       withUsername: fc.boolean(),
       isStaff: fc.boolean(),
+      // Event-bus enrollments carry their creation time, which may be well before the event.
+      createdSecondsBefore: fc.option(fc.integer({ min: 0, max: 1800 })),
     }),
     { minLength: 1, maxLength: 25 },
   )
@@ -57,7 +68,15 @@ const history = fc
       };
       return step.kind === 'page_view'
         ? { kind: 'page_view', ...common }
-        : { kind: 'enrollment', action: 'activated', ...common };
+        : {
+            kind: 'enrollment',
+            action: 'activated',
+            ...common,
+            createdAt:
+              step.createdSecondsBefore === null
+                ? undefined
+                : time - step.createdSecondsBefore * 1_000_000,
+          };
     });
   });
 
@@ -77,7 +96,7 @@ describe('applying events again over a state that already reflects them (replays
         }
         expect(content(state)).toBe(before);
       }),
-      { numRuns: 300 },
+      { numRuns: 3000 },
     );
   });
 
@@ -92,6 +111,43 @@ describe('applying events again over a state that already reflects them (replays
     for (const view of views) applyEvent(state, view, EXPERIMENTS);
     expect([...state.assignments.values()].map((a) => a.courseId)).not.toContain(COURSES[0]);
     expect(applyEvent(state, views[0]!, EXPERIMENTS).changes).toEqual([]);
+  });
+
+  it('uses an enrollment only from the event that reported it on, however early it was created', () => {
+    // Found by the property above, with an event-bus enrollment at the window's end created a
+    // second before it: applied first, the view at that instant was after the window.
+    const views = [EXPERIMENTS[1]!];
+    const state = emptyUserState(7);
+    const view: LearnerEvent = {
+      kind: 'page_view',
+      userId: 7,
+      courseId: COURSES[0],
+      time: at('2026-03-01T01:10:00Z'),
+      username: 'alice',
+    };
+    expect(applyEvent(state, view, views).decisions[0]?.decision).toEqual({
+      bucketed: false,
+      reason: 'after_window',
+    });
+    applyEvent(
+      state,
+      {
+        kind: 'enrollment',
+        action: 'activated',
+        userId: 7,
+        courseId: COURSES[0]!,
+        time: at('2026-03-01T01:20:00Z'),
+        createdAt: at('2026-03-01T00:30:00Z'),
+      },
+      views,
+    );
+    // Applied again, the view still does not know of the enrollment reported after it.
+    const again = applyEvent(state, view, views);
+    expect(again.decisions[0]?.decision).toEqual({ bucketed: false, reason: 'after_window' });
+    expect(again.changes).toEqual([]);
+    // A view after the report decides on the enrollment's creation time: inside the window.
+    const later = applyEvent(state, { ...view, time: at('2026-03-01T01:30:00Z') }, views);
+    expect(later.decisions[0]?.decision).toMatchObject({ bucketed: true });
   });
 
   it('decides a late event as of its own time, with what was known then', () => {

@@ -55,10 +55,11 @@ function absorb(state: UserState, event: LearnerEvent): void {
     if (event.time < (state.usernameSince ?? Infinity)) state.usernameSince = event.time;
   }
   if (event.kind !== 'enrollment') return;
-  const seenAt = Math.min(event.time, event.createdAt ?? event.time);
+  const createdAt = Math.min(event.time, event.createdAt ?? event.time);
   const known = state.enrollments.get(event.courseId);
   state.enrollments.set(event.courseId, {
-    createdAt: known ? Math.min(known.createdAt, seenAt) : seenAt,
+    createdAt: known ? Math.min(known.createdAt, createdAt) : createdAt,
+    seenAt: known ? Math.min(known.seenAt ?? known.createdAt, event.time) : event.time,
     mode: event.mode ?? known?.mode,
     active:
       event.isActive ??
@@ -122,6 +123,7 @@ export function applyEvent(
       now: event.time,
       isStaff: event.isStaff,
       username: event.username,
+      enrolledIn: event.kind === 'enrollment' ? event.courseId : undefined,
     });
     const decision = decide(experiment, input);
     outcome.decisions.push({ experiment, courseId, decision });

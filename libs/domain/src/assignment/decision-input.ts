@@ -9,28 +9,34 @@ export interface DecisionContext {
   isStaff?: boolean;
   /** The username the triggering event itself carries, if any. */
   username?: string;
+  /** The course of the enrollment the triggering event itself reports, if any. */
+  enrolledIn?: string;
 }
 
 /**
  * What a decision about a learner at `now` sees: the event's own username, else the one
- * remembered from their latest event if one was known before then and, for a course decision, when they enrolled in that course if they
- * had by then. Known "by then" is what makes a decision the same whether its event is applied in
- * order or again later over a state that knows more (a replay). The worker and explanations both
- * build their inputs here, so that an explanation sees what the worker saw.
+ * remembered from their latest event if one was known before then and, for a course decision,
+ * when they enrolled in that course if an event had reported it by then. Known "by then" is what
+ * makes a decision the same whether its event is applied in order or again later over a state
+ * that knows more (a replay). The worker and explanations both build their inputs here, so that
+ * an explanation sees what the worker saw.
  */
 export function decisionInputOf(state: UserState, context: DecisionContext): DecisionInput {
   const enrollment =
     context.courseId === null ? undefined : state.enrollments.get(context.courseId);
-  // Strictly before: of events at the same instant, none may lend its username to another,
-  // whichever order they are applied in.
+  // Strictly before: of events at the same instant, none may lend its username or enrollment to
+  // another, whichever order they are applied in.
   const usernameKnown = state.usernameSince !== undefined && state.usernameSince < context.now;
+  const enrollmentKnown =
+    enrollment !== undefined &&
+    (context.enrolledIn === context.courseId ||
+      (enrollment.seenAt ?? enrollment.createdAt) < context.now);
   return {
     userId: state.userId,
     username: context.username ?? (usernameKnown ? state.username : undefined),
     isStaff: context.isStaff,
     courseId: context.courseId ?? undefined,
     now: context.now,
-    enrolledAt:
-      enrollment && enrollment.createdAt <= context.now ? enrollment.createdAt : undefined,
+    enrolledAt: enrollmentKnown ? enrollment.createdAt : undefined,
   };
 }

@@ -4,6 +4,12 @@ import type { Micros } from '../time/iso-time';
 export interface EnrollmentRecord {
   /** Earliest time seen for this enrollment: its creation. */
   createdAt: Micros;
+  /**
+   * Time of the earliest event that reported it (later than `createdAt` when an event carries an
+   * older creation date). Decisions before then do not know of it, as when applied in order.
+   * Absent in states stored before it existed: taken as `createdAt`.
+   */
+  seenAt?: Micros;
   mode?: string;
   active?: boolean;
 }
