@@ -20,7 +20,7 @@ if (!KAFKA_BROKERS || !MONGO_URL) {
   throw new Error('set KAFKA_BROKERS and MONGO_URL (eval "$(npm run -s services -- env)")');
 }
 const lines = Number(process.argv[2] ?? 100_000);
-const chunk = process.argv[3] ?? '20000';
+const chunk = process.argv[3] ?? '100000';
 const dir = join(ROOT, '.cache', 'bench');
 mkdirSync(dir, { recursive: true });
 const events = join(dir, `replay-${lines}.log`);
