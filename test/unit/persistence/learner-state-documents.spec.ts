@@ -3,6 +3,7 @@ import {
   learnerStateDocument,
   stateContent,
   stateOf,
+  type StateContent,
   type StoredLearnerStateDocument,
 } from '../../../libs/persistence/src/learner-state.documents';
 
@@ -41,6 +42,11 @@ function learner() {
   return state;
 }
 
+/** A version as stored before the JSON encoding: the same content as nested fields. */
+function nestedDocument({ userId, username, ...nested }: StateContent): StoredLearnerStateDocument {
+  return { _id: `${userId}#0`, userId, username, version: 0, savedAt: new Date(0), ...nested };
+}
+
 describe('learner state documents', () => {
   it('read back as the state they were written from', () => {
     const state = learner();
@@ -56,29 +62,12 @@ describe('learner state documents', () => {
 
   it('still read versions stored with nested fields, before the JSON encoding', () => {
     const state = learner();
-    const { userId, username, ...nested } = stateContent(state);
-    const legacy: StoredLearnerStateDocument = {
-      _id: '42#0',
-      userId,
-      username,
-      version: 0,
-      savedAt: new Date(0),
-      ...nested,
-    };
-    expect(stateOf(legacy)).toEqual(state);
+    expect(stateOf(nestedDocument(stateContent(state)))).toEqual(state);
   });
 
   it('count a legacy username without usernameSince as known from the start', () => {
-    const { userId, username, usernameSince, ...nested } = stateContent(learner());
+    const { usernameSince, ...content } = stateContent(learner());
     void usernameSince;
-    const legacy: StoredLearnerStateDocument = {
-      _id: '42#0',
-      userId,
-      username,
-      version: 0,
-      savedAt: new Date(0),
-      ...nested,
-    };
-    expect(stateOf(legacy).usernameSince).toBe(0);
+    expect(stateOf(nestedDocument(content)).usernameSince).toBe(0);
   });
 });
