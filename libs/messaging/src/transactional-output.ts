@@ -54,18 +54,18 @@ function splitSource(source: string): [string, string] {
   return [source.slice(0, slash), source.slice(slash + 1)];
 }
 
-/**
- * Publishes a batch's analytics messages and dead letters and commits its input offsets in one
- * Kafka transaction: read_committed consumers see all of it or none of it. The transactional id
- * belongs to the input partition, so whichever worker owns the partition next fences any worker
- * that still thinks it does (a "zombie" after a pause or a partition move).
- */
 interface OwnedPartition {
   producer: Promise<Producer>;
   /** The offset below which everything is published; known once the claim has read it. */
   published?: number;
 }
 
+/**
+ * Publishes a batch's analytics messages and dead letters and commits its input offsets in one
+ * Kafka transaction: read_committed consumers see all of it or none of it. The transactional id
+ * belongs to the input partition, so whichever worker owns the partition next fences any worker
+ * that still thinks it does (a "zombie" after a pause or a partition move).
+ */
 export class TransactionalOutput {
   /** Per partition (`<topic>-<partition>`) whose output this process owns. */
   private readonly owned = new Map<string, OwnedPartition>();
