@@ -147,7 +147,7 @@ export class LearnerStateRepository {
     for (const [userId, state] of loaded.states) {
       const before = loaded.loaded.get(userId);
       const content = stateContent(state);
-      if (before?.content === contentKey(content)) continue;
+      if (before && before.content === contentKey(content)) continue;
       versions.push(learnerStateDocument(content, before ? before.version + 1 : 0, savedAt));
     }
     const clashed = await this.insertAll(this.states, versions);
