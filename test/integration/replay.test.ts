@@ -137,6 +137,36 @@ describe('assigner replay and republish, on the real broker and store', () => {
     expect(messages.every(({ messageId }) => published.has(messageId))).toBe(true);
   });
 
+  it('beside a worker consuming the same history at the same time, duplicates and loses nothing', async () => {
+    const lines = LINES.slice(0, 30_000);
+    const expected = await simulateLines(lines, EXPERIMENTS);
+    const history = join(dir, `${system.id}-live.log`);
+    writeFileSync(history, `${lines.join('\n')}\n`);
+    await system.produce(lines, true);
+    // Small chunks, so that the replay's writes interleave with the worker's batches.
+    const replaying = assignerAsync(
+      [
+        'replay',
+        '--events',
+        history,
+        '--chunk',
+        '3000',
+        '--checkpoint',
+        join(dir, `${system.id}-live.json`),
+      ],
+      envOf(system),
+    );
+    await system.startWorker();
+    const replayed = summaryOf(await replaying);
+    await waitFor('the worker to consume everything', () => system.consumedEverything(), 300_000);
+    expect(replayed).toMatchObject({ finished: true, lines: lines.length });
+    expect(summary(await system.storedAssignments())).toEqual(summary(expected.assignments));
+    // Whichever applied an event first published its changes; the other found them applied.
+    expect(byId(await system.analytics(expected.analytics.length))).toEqual(
+      byId(expected.analytics),
+    );
+  });
+
   it('resumed after SIGINT at a random point, ends where an uninterrupted replay ends, each message once', async () => {
     const options = ['--chunk', '25000', '--dead-letters'];
     const interrupted = await replay(system, options, 2000 + Math.random() * 8000);

@@ -42,7 +42,6 @@ export async function waitFor(
 export const byId = (messages: readonly AnalyticsMessage[]): AnalyticsMessage[] =>
   [...messages].sort((a, b) => a.messageId.localeCompare(b.messageId));
 
-/** Assignments as sorted lines of what tells them apart, to compare stores with simulate. */
 /** A message read back from a topic, its headers as text. */
 export interface ReadMessage {
   key: string | null;
@@ -50,6 +49,7 @@ export interface ReadMessage {
   headers: Record<string, string>;
 }
 
+/** Assignments as sorted lines of what tells them apart, to compare stores with simulate. */
 export const summary = (assignments: readonly Omit<AssignmentRecord, 'history'>[]): string[] =>
   assignments
     .map(
