@@ -55,6 +55,10 @@ function parseOptions(options: ReplayOptions): Parsed {
   const to = time('--to-time', options.toTime);
   if (from !== undefined && to !== undefined && from >= to)
     problems.push('--from-time must be before --to-time');
+  if (options.deadLetters && (options.topic !== undefined || !options.publish || options.dryRun))
+    problems.push(
+      '--dead-letters sends the invalid lines of --events files with the analytics messages: not with --topic (its worker dead-lettered them), --no-publish or --dry-run',
+    );
   const chunkSize = Number(options.chunk);
   if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > 1_000_000)
     problems.push(`--chunk must be a whole number from 1 to 1000000 (got ${options.chunk})`);
@@ -87,10 +91,6 @@ export async function replay(options: ReplayOptions): Promise<void> {
   const parsed = parseOptions(options);
   const files = options.events ? expandEventPaths(options.events) : undefined;
   const publishing = options.publish && !options.dryRun;
-  if (options.deadLetters && (!publishing || options.topic !== undefined))
-    throw new UsageError([
-      '--dead-letters sends the invalid lines of --events files, with the analytics messages: not with --topic (its worker dead-lettered them), --no-publish or --dry-run',
-    ]);
   // Kafka settings are needed (and checked) only to publish or to read a topic.
   const kafkaConfig = publishing || options.topic ? appConfig() : undefined;
   const config: StoreConfig = kafkaConfig ?? storeConfig();
