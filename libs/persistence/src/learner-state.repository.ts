@@ -139,7 +139,9 @@ export class LearnerStateRepository {
    * Writes each changed learner's next version in one unordered insert. A version another writer
    * took first is a conflict: that learner's state is unwritten. So is one whose number was taken
    * before (the version was deleted since): it lies below a newer one, where loads ignore it and
-   * the next writer deletes it. Then the lookup copies of what the written versions changed.
+   * the next writer deletes it. (A writer deleting this very version may record its number first;
+   * the reload then finds the events applied.) Then the lookup copies of what the written versions
+   * changed.
    */
   async save(loaded: LoadedStates, options: SaveOptions = {}): Promise<{ conflicts: number[] }> {
     const savedAt = new Date();
