@@ -150,6 +150,36 @@ describe('applying events again over a state that already reflects them (replays
     expect(later.decisions[0]?.decision).toMatchObject({ bucketed: true });
   });
 
+  it('uses the creation time reported before then, even when a later report lowers it', () => {
+    // Found by the property above in CI: a second report of the same enrollment, a second after
+    // the first, carries a creation time inside the window that the first did not.
+    const windowed = [EXPERIMENTS[0]!];
+    const enrollment = (time: string, createdAt?: string): LearnerEvent => ({
+      kind: 'enrollment',
+      action: 'activated',
+      userId: 7,
+      courseId: COURSES[0]!,
+      time: at(time),
+      createdAt: createdAt === undefined ? undefined : at(createdAt),
+    });
+    const view: LearnerEvent = {
+      kind: 'page_view',
+      userId: 7,
+      courseId: COURSES[0],
+      time: at('2026-03-01T01:00:01Z'),
+      username: 'alice',
+    };
+    const state = emptyUserState(7);
+    applyEvent(state, enrollment('2026-03-01T01:00:00Z'), windowed);
+    const first = applyEvent(state, view, windowed);
+    applyEvent(state, enrollment('2026-03-01T01:00:01Z', '2026-03-01T00:59:59Z'), windowed);
+    const again = applyEvent(state, view, windowed);
+    expect(again.decisions).toEqual(first.decisions);
+    expect(again.decisions[0]?.decision).toEqual({ bucketed: false, reason: 'after_window' });
+    expect(again.changes).toEqual([]);
+    expect(state.enrollments.get(COURSES[0]!)?.createdAt).toBe(at('2026-03-01T00:59:59Z'));
+  });
+
   it('decides a late event as of its own time, with what was known then', () => {
     const onEnrollment = [experiment({ triggers: ['enrollment'] })];
     const state = emptyUserState(7);

@@ -1,9 +1,12 @@
 import { decide, type Decision } from '../decision/decide';
 import { decisionCourseOf, namespacedName, type Experiment } from '../experiment/experiment';
-import type { LearnerEvent } from '../events/learner-event';
+import type { EnrollmentEvent, LearnerEvent } from '../events/learner-event';
+import type { Micros } from '../time/iso-time';
 import { decisionInputOf } from './decision-input';
 import {
   assignmentKey,
+  creationReportsOf,
+  withCreationReport,
   type AssignmentRecord,
   type BucketChange,
   type SourcePosition,
@@ -45,6 +48,10 @@ function triggered(
   return result;
 }
 
+/** The creation time an enrollment event reports: its own `creation_date`, else its time. */
+const reportedCreation = (event: EnrollmentEvent): Micros =>
+  Math.min(event.time, event.createdAt ?? event.time);
+
 /** Remembers what this event tells about the learner: their username, their enrollment's creation. */
 function absorb(state: UserState, event: LearnerEvent): void {
   if (event.username !== undefined) {
@@ -55,11 +62,11 @@ function absorb(state: UserState, event: LearnerEvent): void {
     if (event.time < (state.usernameSince ?? Infinity)) state.usernameSince = event.time;
   }
   if (event.kind !== 'enrollment') return;
-  const createdAt = Math.min(event.time, event.createdAt ?? event.time);
+  const report = { at: event.time, createdAt: reportedCreation(event) };
   const known = state.enrollments.get(event.courseId);
   state.enrollments.set(event.courseId, {
-    createdAt: known ? Math.min(known.createdAt, createdAt) : createdAt,
-    seenAt: known ? Math.min(known.seenAt ?? known.createdAt, event.time) : event.time,
+    createdAt: known ? Math.min(known.createdAt, report.createdAt) : report.createdAt,
+    reports: withCreationReport(known ? creationReportsOf(known) : [], report),
     mode: event.mode ?? known?.mode,
     active:
       event.isActive ??
@@ -123,7 +130,10 @@ export function applyEvent(
       now: event.time,
       isStaff: event.isStaff,
       username: event.username,
-      enrolledIn: event.kind === 'enrollment' ? event.courseId : undefined,
+      ownEnrollment:
+        event.kind === 'enrollment'
+          ? { courseId: event.courseId, createdAt: reportedCreation(event) }
+          : undefined,
     });
     const decision = decide(experiment, input);
     outcome.decisions.push({ experiment, courseId, decision });

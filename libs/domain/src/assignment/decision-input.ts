@@ -1,6 +1,6 @@
 import type { DecisionInput } from '../decision/decide';
 import type { Micros } from '../time/iso-time';
-import type { UserState } from './user-state';
+import { createdAsOf, type UserState } from './user-state';
 
 /** The moment and course a decision is made for, beyond what is stored about the learner. */
 export interface DecisionContext {
@@ -9,14 +9,14 @@ export interface DecisionContext {
   isStaff?: boolean;
   /** The username the triggering event itself carries, if any. */
   username?: string;
-  /** The course of the enrollment the triggering event itself reports, if any. */
-  enrolledIn?: string;
+  /** The enrollment the triggering event itself reports, if any, with the creation it reports. */
+  ownEnrollment?: { courseId: string; createdAt: Micros };
 }
 
 /**
  * What a decision about a learner at `now` sees: the event's own username, else the one
  * remembered from their latest event if one was known before then and, for a course decision,
- * when they enrolled in that course if an event had reported it by then. Known "by then" is what
+ * when they enrolled in that course as reported by then (see `createdAsOf`). Known "by then" is what
  * makes a decision the same whether its event is applied in order or again later over a state
  * that knows more (a replay). The worker and explanations both build their inputs here, so that
  * an explanation sees what the worker saw.
@@ -27,16 +27,20 @@ export function decisionInputOf(state: UserState, context: DecisionContext): Dec
   // Strictly before: of events at the same instant, none may lend its username or enrollment to
   // another, whichever order they are applied in.
   const usernameKnown = state.usernameSince !== undefined && state.usernameSince < context.now;
-  const enrollmentKnown =
-    enrollment !== undefined &&
-    (context.enrolledIn === context.courseId ||
-      (enrollment.seenAt ?? enrollment.createdAt) < context.now);
   return {
     userId: state.userId,
     username: context.username ?? (usernameKnown ? state.username : undefined),
     isStaff: context.isStaff,
     courseId: context.courseId ?? undefined,
     now: context.now,
-    enrolledAt: enrollmentKnown ? enrollment.createdAt : undefined,
+    enrolledAt:
+      enrollment &&
+      createdAsOf(
+        enrollment,
+        context.now,
+        context.ownEnrollment?.courseId === context.courseId
+          ? context.ownEnrollment.createdAt
+          : undefined,
+      ),
   };
 }

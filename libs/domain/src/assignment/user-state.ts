@@ -2,16 +2,55 @@ import type { BucketedReason } from '../decision/decide';
 import type { Micros } from '../time/iso-time';
 
 export interface EnrollmentRecord {
-  /** Earliest time seen for this enrollment: its creation. */
+  /** Earliest creation time reported for this enrollment. */
   createdAt: Micros;
   /**
-   * Time of the earliest event that reported it (later than `createdAt` when an event carries an
-   * older creation date). Decisions before then do not know of it, as when applied in order.
-   * Absent in states stored before it existed: taken as `createdAt`.
+   * When each creation time was reported: the times of the reporting events rising and the
+   * creation times falling (a report that lowers nothing is left out). A decision at `now` uses
+   * what was reported before then, as when applied in order; event-bus enrollments may report a
+   * creation well before their own time. Absent in states stored before it existed: taken as
+   * reported at `createdAt`.
    */
-  seenAt?: Micros;
+  reports?: CreationReport[];
   mode?: string;
   active?: boolean;
+}
+
+export interface CreationReport {
+  /** The reporting event's time. */
+  at: Micros;
+  createdAt: Micros;
+}
+
+/** The reports, with one for states stored before they were kept. */
+export function creationReportsOf(enrollment: EnrollmentRecord): CreationReport[] {
+  return enrollment.reports ?? [{ at: enrollment.createdAt, createdAt: enrollment.createdAt }];
+}
+
+/**
+ * The enrollment's creation time as known strictly before `now`, or with `ownReport` as the
+ * triggering event reports it: undefined when nothing had reported it by then.
+ */
+export function createdAsOf(
+  enrollment: EnrollmentRecord,
+  now: Micros,
+  ownReport?: Micros,
+): Micros | undefined {
+  let known = ownReport;
+  for (const { at, createdAt } of creationReportsOf(enrollment))
+    if (at < now && (known === undefined || createdAt < known)) known = createdAt;
+  return known;
+}
+
+/** Adds a report, keeping only those that lower the creation time known from their time on. */
+export function withCreationReport(
+  reports: readonly CreationReport[],
+  report: CreationReport,
+): CreationReport[] {
+  const kept: CreationReport[] = [];
+  for (const next of [...reports, report].sort((a, b) => a.at - b.at || a.createdAt - b.createdAt))
+    if (kept.length === 0 || next.createdAt < kept[kept.length - 1]!.createdAt) kept.push(next);
+  return kept;
 }
 
 /** Where an input event came from: a topic partition (or a file) and its offset there. */
