@@ -4,6 +4,9 @@ import type { Logger } from 'pino';
 
 export type BatchHandler = (payload: EachBatchPayload) => Promise<void>;
 
+/** How long a consumer that stopped on an error kafkajs does not retry waits to start again. */
+const RESTART_AFTER_MS = 5_000;
+
 export interface KafkaBatchServerOptions {
   kafka: Kafka;
   groupId: string;
@@ -26,6 +29,8 @@ export interface KafkaBatchServerOptions {
 export class KafkaBatchServer extends Server implements CustomTransportStrategy {
   private consumer: Consumer | undefined;
   private joined = false;
+  private closing = false;
+  private restart: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: KafkaBatchServerOptions) {
     super();
@@ -68,6 +73,10 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.joined = false;
       logger.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
+      // kafkajs restarts the consumer only after errors it retries; after others (no group
+      // coordinator for longer than its retries last, as when the broker restarts slowly) the
+      // worker would live on without consuming.
+      if (!payload.restart && consumer === this.consumer) this.restartLater(consumer);
     });
     consumer.on(consumer.events.STOP, () => {
       this.joined = false;
@@ -82,7 +91,27 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
     });
   }
 
+  private restartLater(crashed: Consumer): void {
+    if (this.closing || this.restart) return;
+    this.restart = setTimeout(() => {
+      this.restart = undefined;
+      if (this.closing) return;
+      const { logger } = this.options;
+      logger.warn({ afterMs: RESTART_AFTER_MS }, 'starting the consumer again');
+      void crashed
+        .disconnect()
+        .catch(() => undefined)
+        .then(() => this.start())
+        .catch((error: unknown) => {
+          logger.error({ err: error }, 'the consumer did not start again; trying later');
+          if (this.consumer) this.restartLater(this.consumer);
+        });
+    }, RESTART_AFTER_MS);
+  }
+
   async close(): Promise<void> {
+    this.closing = true;
+    clearTimeout(this.restart);
     // disconnect() lets the batch in hand finish, then leaves the group.
     await this.consumer?.disconnect();
     this.joined = false;
