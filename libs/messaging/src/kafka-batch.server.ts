@@ -101,7 +101,7 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
       void crashed
         .disconnect()
         .catch(() => undefined)
-        .then(() => this.start())
+        .then(() => (this.closing ? undefined : this.start()))
         .catch((error: unknown) => {
           logger.error({ err: error }, 'the consumer did not start again; trying later');
           if (this.consumer) this.restartLater(this.consumer);
