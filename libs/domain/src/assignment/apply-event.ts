@@ -122,19 +122,20 @@ export function applyEvent(
   absorb(state, event);
   if (position) state.positions[position.source] = position.offset;
   const outcome: EventOutcome = { decisions: [], changes: [] };
+  // What the event itself says, the same for every experiment it triggers.
+  const context = {
+    now: event.time,
+    isStaff: event.isStaff,
+    username: event.username,
+    ownEnrollment:
+      event.kind === 'enrollment'
+        ? { courseId: event.courseId, createdAt: reportedCreation(event) }
+        : undefined,
+  };
   for (const { experiment, courseId } of triggered(event, experiments)) {
     const key = assignmentKey(namespacedName(experiment), courseId);
     const current = state.assignments.get(key);
-    const input = decisionInputOf(state, {
-      courseId,
-      now: event.time,
-      isStaff: event.isStaff,
-      username: event.username,
-      ownEnrollment:
-        event.kind === 'enrollment'
-          ? { courseId: event.courseId, createdAt: reportedCreation(event) }
-          : undefined,
-    });
+    const input = decisionInputOf(state, { ...context, courseId });
     const decision = decide(experiment, input);
     outcome.decisions.push({ experiment, courseId, decision });
     const username = input.username;

@@ -16,10 +16,10 @@ export interface DecisionContext {
 /**
  * What a decision about a learner at `now` sees: the event's own username, else the one
  * remembered from their latest event if one was known before then and, for a course decision,
- * when they enrolled in that course as reported by then (see `createdAsOf`). Known "by then" is what
- * makes a decision the same whether its event is applied in order or again later over a state
- * that knows more (a replay). The worker and explanations both build their inputs here, so that
- * an explanation sees what the worker saw.
+ * when they enrolled in that course as reported by then (see `createdAsOf`). Known "by then" is
+ * what makes a decision the same whether its event is applied in order or again later over a
+ * state that knows more (a replay). The worker and explanations both build their inputs here, so
+ * that an explanation sees what the worker saw.
  */
 export function decisionInputOf(state: UserState, context: DecisionContext): DecisionInput {
   const enrollment =
