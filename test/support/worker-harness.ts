@@ -1,9 +1,10 @@
 import { InMemoryAssigner } from '@assigner/pipeline';
 import { validateExperimentsFile, type AnalyticsMessage } from '@assigner/contracts';
-import type { AssignmentRecord, Experiment } from '@assigner/domain';
+import type { Experiment } from '@assigner/domain';
 import {
   ExperimentRepository,
   fromAssignmentDocument,
+  type AssignmentCopy,
   LearnerStateRepository,
   type AssignmentDocument,
 } from '@assigner/persistence';
@@ -50,7 +51,7 @@ export interface ReadMessage {
 }
 
 /** Assignments as sorted lines of what tells them apart, to compare stores with simulate. */
-export const summary = (assignments: readonly Omit<AssignmentRecord, 'history'>[]): string[] =>
+export const summary = (assignments: readonly AssignmentCopy[]): string[] =>
   assignments
     .map(
       (a) =>
