@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"syscall"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
@@ -34,7 +35,7 @@ func run(listenAddr, stateDir, logLevel string) error {
 	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
 		return fmt.Errorf("invalid -log-level: %w", err)
 	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	logger := slog.New(deferredHandler{base: slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})})
 
 	if stateDir == "" {
 		return fmt.Errorf("-state-dir is required")
@@ -66,4 +67,38 @@ func run(listenAddr, stateDir, logLevel string) error {
 	}
 
 	return f.Run(ctx)
+}
+
+// deferredHandler applies a logger's With attributes and groups only to records that are logged.
+// slog's own handlers format them at With, whatever the level, and FerretDB attaches each SQL
+// statement's arguments (the documents it writes) to its logger before every statement: at the
+// error level, formatting them took a sixth of FerretDB's time on a bulk insert.
+type deferredHandler struct {
+	base slog.Handler
+	with []func(slog.Handler) slog.Handler
+}
+
+func (h deferredHandler) Enabled(ctx context.Context, level slog.Level) bool {
+	return h.base.Enabled(ctx, level)
+}
+
+func (h deferredHandler) Handle(ctx context.Context, record slog.Record) error {
+	handler := h.base
+	for _, apply := range h.with {
+		handler = apply(handler)
+	}
+	return handler.Handle(ctx, record)
+}
+
+func (h deferredHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return h.then(func(handler slog.Handler) slog.Handler { return handler.WithAttrs(attrs) })
+}
+
+func (h deferredHandler) WithGroup(name string) slog.Handler {
+	return h.then(func(handler slog.Handler) slog.Handler { return handler.WithGroup(name) })
+}
+
+func (h deferredHandler) then(apply func(slog.Handler) slog.Handler) slog.Handler {
+	// Clipped, so that loggers derived from the same parent never share appended steps.
+	return deferredHandler{base: h.base, with: append(slices.Clip(h.with), apply)}
 }
