@@ -80,10 +80,11 @@ function learner(
 
 async function storeLearners(states: UserState[]): Promise<void> {
   const repository = new LearnerStateRepository(mongo.db(DATABASE));
-  const { conflicts } = await repository.save({
+  const { conflicts, derived } = await repository.save({
     states: new Map(states.map((state) => [state.userId, state])),
     loaded: new Map(),
   });
+  await derived;
   expect(conflicts).toEqual([]);
 }
 

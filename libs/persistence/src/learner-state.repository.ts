@@ -140,10 +140,14 @@ export class LearnerStateRepository {
    * took first is a conflict: that learner's state is unwritten. So is one whose number was taken
    * before (the version was deleted since): it lies below a newer one, where loads ignore it and
    * the next writer deletes it. (A writer deleting this very version may record its number first;
-   * the reload then finds the events applied.) Then the lookup copies of what the written versions
-   * changed.
+   * the reload then finds the events applied.) Resolves then, with the writes still under way of
+   * the lookup copies of what the written versions changed, and of the superseded versions'
+   * removal.
    */
-  async save(loaded: LoadedStates, options: SaveOptions = {}): Promise<{ conflicts: number[] }> {
+  async save(
+    loaded: LoadedStates,
+    options: SaveOptions = {},
+  ): Promise<{ conflicts: number[]; derived: Promise<void> }> {
     const savedAt = new Date();
     const versions: LearnerStateDocument[] = [];
     for (const [userId, state] of loaded.states) {
@@ -162,9 +166,11 @@ export class LearnerStateRepository {
     for (const index of reused) conflicts.add(inserted[index]!.userId);
     const written = inserted.map(({ userId }) => userId).filter((id) => !conflicts.has(id));
 
-    await this.copyAssignments(loaded, written, options.resync ?? []);
-    await this.deleteSuperseded(loaded, written);
-    return { conflicts: [...conflicts] };
+    const derived = (async () => {
+      await this.copyAssignments(loaded, written, options.resync ?? []);
+      await this.deleteSuperseded(loaded, written);
+    })();
+    return { conflicts: [...conflicts], derived };
   }
 
   /**

@@ -26,10 +26,15 @@ export interface InboundMessage {
 export interface LearnerStateStore<Loaded extends { states: Map<number, UserState> }> {
   load(userIds: readonly number[]): Promise<Loaded>;
   /**
-   * Resolves with the learners whose state another writer changed since load. Resynced learners
-   * had changes redelivered: whatever the store derives from their state is written again.
+   * Resolves once the states are stored, with the learners whose state another writer changed
+   * since load (theirs is not), and the writes that follow from the stored states (lookup copies),
+   * still under way. Resynced learners had changes redelivered: whatever the store derives from
+   * their state is written again.
    */
-  save(loaded: Loaded, options: { resync: readonly number[] }): Promise<{ conflicts: number[] }>;
+  save(
+    loaded: Loaded,
+    options: { resync: readonly number[] },
+  ): Promise<{ conflicts: number[]; derived: Promise<void> }>;
 }
 
 export interface DeadLetter {
@@ -51,6 +56,11 @@ export interface BatchCounts {
 export interface ProcessOptions {
   /** Only events it accepts are applied; the others are counted as filtered. */
   accept?: (event: LearnerEvent) => boolean;
+  /**
+   * Given the batch's messages (its result's) once its learners' states are stored, while the
+   * store still writes what follows from them: so that sending them can overlap those writes.
+   */
+  onDecided?: (analytics: readonly AnalyticsMessage[]) => void;
 }
 
 export interface BatchResult {
@@ -114,6 +124,7 @@ export class BatchAssigner<Loaded extends { states: Map<number, UserState> }> {
     const produced = new Map<number, AssignmentChange[]>();
     const decisions = new Map<string, number>();
     let pending = [...new Set(events.map(({ event }) => event.userId))];
+    const derived: Promise<void>[] = [];
     for (let attempt = 1; pending.length > 0; attempt++) {
       if (attempt > MAX_ATTEMPTS)
         throw new Error(`learners ${pending.join(', ')} kept changing under this batch`);
@@ -134,7 +145,11 @@ export class BatchAssigner<Loaded extends { states: Map<number, UserState> }> {
         }
         attemptDecisions.set(event.userId, keys);
       }
-      const { conflicts } = await this.store.save(loaded, { resync: [...resync] });
+      const saved = await this.store.save(loaded, { resync: [...resync] });
+      const { conflicts } = saved;
+      // Awaited below; a failure before then must not go unhandled.
+      saved.derived.catch(() => undefined);
+      derived.push(saved.derived);
       const retry = new Set(conflicts);
       for (const [userId, keys] of attemptDecisions) {
         if (retry.has(userId)) continue;
@@ -144,6 +159,8 @@ export class BatchAssigner<Loaded extends { states: Map<number, UserState> }> {
     }
     const changes = [...produced.entries()].sort(([a], [b]) => a - b).flatMap(([, list]) => list);
     const analytics = changes.map((change) => analyticsMessageOf(change.assignment, change.change));
+    options.onDecided?.(analytics);
+    await Promise.all(derived);
     return { analytics, changes, deadLetters, counts, decisions };
   }
 }

@@ -24,7 +24,7 @@ export class MemoryLearnerStore implements LearnerStateStore<{ states: Map<numbe
     return { states: new Map(userIds.map((userId) => [userId, this.users.get(userId)!])) };
   }
 
-  save(): Promise<{ conflicts: number[] }> {
-    return Promise.resolve({ conflicts: [] });
+  save(): Promise<{ conflicts: number[]; derived: Promise<void> }> {
+    return Promise.resolve({ conflicts: [], derived: Promise.resolve() });
   }
 }
