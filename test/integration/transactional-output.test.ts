@@ -1,7 +1,8 @@
+import { BUCKETED_EVENT, type AnalyticsMessage } from '@assigner/contracts';
 import { TransactionalOutput } from '@assigner/messaging';
 import type { Kafka } from 'kafkajs';
 import pino from 'pino';
-import { testKafka, uniqueName } from '../support/real-services';
+import { readCommitted, testKafka, uniqueName } from '../support/real-services';
 
 jest.setTimeout(60_000);
 
@@ -67,5 +68,61 @@ describe('TransactionalOutput: who owns an input partition and what it has publi
 
     // The fenced worker, given the partition back, learns where the other one stopped.
     expect(await first.claim(input, 0)).toBe(150);
+  });
+
+  const message = (messageId: string): AnalyticsMessage => ({
+    type: 'track',
+    event: BUCKETED_EVENT,
+    messageId,
+    userId: 7,
+    timestamp: '2024-03-01T00:00:00.000000+00:00',
+    properties: {
+      site: null,
+      app_label: 'tx',
+      experiment: 'early',
+      course_id: null,
+      bucket: 0,
+      is_staff: false,
+      nonInteraction: 1,
+    },
+  });
+
+  it('commits the messages sent while a batch is stored only with it, and none of a failed batch', async () => {
+    const groupId = uniqueName('tx-group');
+    const output = workerOutput(groupId);
+    expect(await output.claim(input, 0)).toBe(0);
+    let committed = false;
+
+    // Sent while the batch finishes storing: committed with it, and only then.
+    await output.publishAsDecided(input, 0, async (send) => {
+      send([message('stored-1'), message('stored-2')]);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(await readCommitted(kafka, analytics)).toEqual([]);
+      committed = true;
+      return batchUpTo(10);
+    });
+    expect(committed).toBe(true);
+    // Sent, then the store failed: nothing committed, and the partition goes on.
+    await expect(
+      output.publishAsDecided(input, 0, (send) => {
+        send([message('failed')]);
+        return Promise.reject(new Error('store unavailable'));
+      }),
+    ).rejects.toThrow('store unavailable');
+    // Sent, then the batch was given up (its partition was revoked): nothing committed.
+    expect(
+      await output.publishAsDecided(input, 0, (send) => {
+        send([message('revoked')]);
+        return Promise.resolve(undefined);
+      }),
+    ).toBeUndefined();
+    expect(await output.claim(input, 0)).toBe(10);
+    await output.publish({ ...batchUpTo(20), analytics: [message('stored-3')] });
+
+    const published = await readCommitted(kafka, analytics, 3);
+    expect(published.map(({ value }) => (JSON.parse(value) as AnalyticsMessage).messageId)).toEqual(
+      ['stored-1', 'stored-2', 'stored-3'],
+    );
+    expect(await output.claim(input, 0)).toBe(20);
   });
 });

@@ -25,3 +25,61 @@ export function testKafka(): Kafka {
 export function testMongoClient(): MongoClient {
   return new MongoClient(required('MONGO_URL'), { serverSelectionTimeoutMS: 5000 });
 }
+
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+export interface ReadMessage {
+  key: string | null;
+  value: string;
+  headers: Record<string, string>;
+}
+
+/**
+ * Every committed message of a topic, as a read_committed consumer sees it (kafkajs's default):
+ * read until at least `expected` arrived and none came for a moment.
+ */
+export async function readCommitted(
+  kafka: Kafka,
+  topic: string,
+  expected = 0,
+): Promise<ReadMessage[]> {
+  const consumer = kafka.consumer({ groupId: uniqueName('reader'), maxWaitTimeInMs: 200 });
+  const seen: ReadMessage[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: ({ message }) => {
+      seen.push({
+        key: message.key?.toString() ?? null,
+        value: message.value?.toString() ?? '',
+        headers: Object.fromEntries(
+          Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value)]),
+        ),
+      });
+      return Promise.resolve();
+    },
+  });
+  let last = -1;
+  await waitFor(
+    `${expected} messages on ${topic} (have ${seen.length})`,
+    async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const quiet = seen.length === last;
+      last = seen.length;
+      return quiet && seen.length >= expected;
+    },
+    180_000,
+  );
+  await consumer.disconnect();
+  return seen;
+}

@@ -17,7 +17,16 @@ import { KafkaJSError, type Kafka, type Message } from 'kafkajs';
 import type { MongoClient } from 'mongodb';
 import { userKey } from '../../bench/synthetic-log';
 import { ROOT } from './cli';
-import { testKafka, testMongoClient, uniqueName } from './real-services';
+import {
+  readCommitted,
+  waitFor,
+  testKafka,
+  testMongoClient,
+  uniqueName,
+  type ReadMessage,
+} from './real-services';
+
+export { waitFor, type ReadMessage };
 
 export async function freePort(): Promise<number> {
   const server = createServer().listen(0, '127.0.0.1');
@@ -27,28 +36,11 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export async function waitFor(
-  what: string,
-  check: () => Promise<boolean>,
-  timeoutMs: number,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
 /** Messages in messageId order, to compare sets of messages whatever order they came in. */
 export const byId = (messages: readonly AnalyticsMessage[]): AnalyticsMessage[] =>
   [...messages].sort((a, b) => a.messageId.localeCompare(b.messageId));
 
 /** A message read back from a topic, its headers as text. */
-export interface ReadMessage {
-  key: string | null;
-  value: string;
-  headers: Record<string, string>;
-}
 
 /** Assignments as sorted lines of what tells them apart, to compare stores with simulate. */
 export const summary = (assignments: readonly AssignmentCopy[]): string[] =>
@@ -199,35 +191,7 @@ export class WorkerSystem {
    * messages, then a little longer, so that extra (duplicate) messages would be seen too.
    */
   async readAll(topic: string, expected = 0): Promise<ReadMessage[]> {
-    const consumer = this.kafka.consumer({ groupId: uniqueName('reader'), maxWaitTimeInMs: 200 });
-    const seen: ReadMessage[] = [];
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      eachMessage: ({ message }) => {
-        seen.push({
-          key: message.key?.toString() ?? null,
-          value: message.value?.toString() ?? '',
-          headers: Object.fromEntries(
-            Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value)]),
-          ),
-        });
-        return Promise.resolve();
-      },
-    });
-    let last = -1;
-    await waitFor(
-      `${expected} messages on ${topic} (have ${seen.length})`,
-      async () => {
-        await new Promise((resolve) => setTimeout(resolve, 1500));
-        const quiet = seen.length === last;
-        last = seen.length;
-        return quiet && seen.length >= expected;
-      },
-      180_000,
-    );
-    await consumer.disconnect();
-    return seen;
+    return readCommitted(this.kafka, topic, expected);
   }
 
   async analytics(expected = 0): Promise<AnalyticsMessage[]> {

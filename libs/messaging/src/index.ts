@@ -8,6 +8,7 @@ export {
   analyticsRecord,
   SEND_SLICE,
   TransactionalOutput,
+  type BatchCommit,
   type PartitionBatchOutput,
   type TransactionalOutputOptions,
 } from './transactional-output';

@@ -1,6 +1,6 @@
 import type { AnalyticsMessage } from '@assigner/contracts';
 import type { DeadLetter } from '@assigner/pipeline';
-import type { IHeaders, Kafka, Message, Producer } from 'kafkajs';
+import type { IHeaders, Kafka, Message, Producer, Transaction } from 'kafkajs';
 import type { Logger } from 'pino';
 import { fetchStableCommittedOffsets } from './stable-committed-offsets';
 
@@ -17,13 +17,17 @@ export interface TransactionalOutputOptions {
   logger: Logger;
 }
 
-export interface PartitionBatchOutput {
-  topic: string;
-  partition: number;
+/** What a batch of one input partition commits besides its analytics messages. */
+export interface BatchCommit {
   /** The offset to commit: the last offset of the batch plus one. */
   nextOffset: string;
-  analytics: readonly AnalyticsMessage[];
   deadLetters: readonly DeadLetter[];
+}
+
+export interface PartitionBatchOutput extends BatchCommit {
+  topic: string;
+  partition: number;
+  analytics: readonly AnalyticsMessage[];
 }
 
 /** Messages per send inside a transaction (about 400 bytes each). */
@@ -117,39 +121,77 @@ export class TransactionalOutput {
   }
 
   async publish(batch: PartitionBatchOutput): Promise<void> {
-    const key = `${batch.topic}-${batch.partition}`;
+    await this.publishAsDecided(batch.topic, batch.partition, (send) => {
+      send(batch.analytics);
+      return Promise.resolve(batch);
+    });
+  }
+
+  /**
+   * Publishes in one transaction, with the input's next offset, the analytics messages that
+   * `decide` hands to `send` (sent at once, while `decide` finishes its work) and the dead letters
+   * it resolves with; resolves with what `decide` did once it is committed. If `decide` fails or
+   * resolves with `undefined`, nothing is committed and the partition's producer is let go.
+   */
+  async publishAsDecided<Decided extends BatchCommit | undefined>(
+    topic: string,
+    partition: number,
+    decide: (send: (analytics: readonly AnalyticsMessage[]) => void) => Promise<Decided>,
+  ): Promise<Decided> {
+    const key = `${topic}-${partition}`;
     const owned = this.ownedPartition(key);
     const transaction = await (await owned.producer).transaction();
+    let sending: Promise<void> = Promise.resolve();
     try {
-      // In slices: one record batch per partition must stay under the broker's message size.
-      for (let start = 0; start < batch.analytics.length; start += SEND_SLICE) {
-        await transaction.send({
-          topic: this.options.analyticsTopic,
-          messages: batch.analytics.slice(start, start + SEND_SLICE).map(analyticsRecord),
-        });
+      const decided = await decide((analytics) => {
+        sending = sending.then(() => this.sendAnalytics(transaction, analytics));
+        // Awaited before the commit or abort; a failure meanwhile must not go unhandled.
+        sending.catch(() => undefined);
+      });
+      await sending;
+      if (!decided) {
+        await this.abandon(key, transaction);
+        return decided;
       }
-      if (batch.deadLetters.length > 0) {
+      if (decided.deadLetters.length > 0) {
         await transaction.send({
           topic: this.options.dlqTopic,
-          messages: batch.deadLetters.map(deadLetterMessage),
+          messages: decided.deadLetters.map(deadLetterMessage),
         });
       }
       await transaction.sendOffsets({
         consumerGroupId: this.options.groupId,
-        topics: [
-          {
-            topic: batch.topic,
-            partitions: [{ partition: batch.partition, offset: batch.nextOffset }],
-          },
-        ],
+        topics: [{ topic, partitions: [{ partition, offset: decided.nextOffset }] }],
       });
       await transaction.commit();
-      owned.published = Number(batch.nextOffset);
+      owned.published = Number(decided.nextOffset);
+      return decided;
     } catch (error) {
-      await transaction.abort().catch(() => undefined);
-      // A fenced or broken producer cannot be used again: the next batch claims with a fresh one.
-      await this.release(key);
+      await sending.catch(() => undefined);
+      await this.abandon(key, transaction);
       throw error;
+    }
+  }
+
+  /**
+   * Aborts and lets the producer go, fenced or broken or not: the next batch claims with a fresh
+   * one, whose registration also settles anything this one left open.
+   */
+  private async abandon(key: string, transaction: Transaction): Promise<void> {
+    await transaction.abort().catch(() => undefined);
+    await this.release(key);
+  }
+
+  /** In slices: one record batch per partition must stay under the broker's message size. */
+  private async sendAnalytics(
+    transaction: Transaction,
+    analytics: readonly AnalyticsMessage[],
+  ): Promise<void> {
+    for (let start = 0; start < analytics.length; start += SEND_SLICE) {
+      await transaction.send({
+        topic: this.options.analyticsTopic,
+        messages: analytics.slice(start, start + SEND_SLICE).map(analyticsRecord),
+      });
     }
   }
 
