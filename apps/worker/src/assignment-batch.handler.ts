@@ -8,7 +8,8 @@ import type { WorkerMetrics } from './worker-metrics';
 
 /**
  * One input batch of one partition, in order: decide and store (idempotently, stamped with the
- * source positions), then publish and commit the offsets in one Kafka transaction. A failure
+ * source positions), and publish and commit the offsets in one Kafka transaction; the messages
+ * go out while the store writes, and the transaction commits once it has. A failure
  * anywhere throws before the commit, so the batch is delivered again and nothing is lost;
  * redelivered events recognise their own stored changes and publish the same messages again.
  */
@@ -39,28 +40,40 @@ export class AssignmentBatchHandler {
       payload.resolveOffset(batch.lastOffset());
       return;
     }
-    // A batch can outlast the session timeout on a slow store: keep the membership alive meanwhile.
-    const heartbeats = setInterval(() => void payload.heartbeat().catch(() => undefined), 3000);
-    const result = await this.assigner
-      .process(
-        messages.map((message) => ({
-          value: message.value,
-          key: message.key,
-          headers: message.headers as InboundHeaders | undefined,
-          position: { source, offset: Number(message.offset) },
-        })),
-        this.catalog.current(),
-      )
-      .finally(() => clearInterval(heartbeats));
-    // Revoked meanwhile: the next owner redoes this batch; committing here would be refused anyway.
-    if (!payload.isRunning() || payload.isStale()) return;
-    await this.output.publish({
-      topic: batch.topic,
-      partition: batch.partition,
-      nextOffset: String(Number(batch.lastOffset()) + 1),
-      analytics: result.analytics,
-      deadLetters: result.deadLetters,
-    });
+    const revoked = () => !payload.isRunning() || payload.isStale();
+    const committed = await this.output.publishAsDecided(
+      batch.topic,
+      batch.partition,
+      async (send) => {
+        // A batch can outlast the session timeout on a slow store: keep the membership alive meanwhile.
+        const heartbeats = setInterval(() => void payload.heartbeat().catch(() => undefined), 3000);
+        const result = await this.assigner
+          .process(
+            messages.map((message) => ({
+              value: message.value,
+              key: message.key,
+              headers: message.headers as InboundHeaders | undefined,
+              position: { source, offset: Number(message.offset) },
+            })),
+            this.catalog.current(),
+            {
+              onDecided: (analytics) => {
+                if (!revoked()) send(analytics);
+              },
+            },
+          )
+          .finally(() => clearInterval(heartbeats));
+        // Revoked meanwhile: the next owner redoes this batch; committing here would be refused anyway.
+        if (revoked()) return undefined;
+        return {
+          nextOffset: String(Number(batch.lastOffset()) + 1),
+          deadLetters: result.deadLetters,
+          result,
+        };
+      },
+    );
+    if (!committed) return;
+    const { result } = committed;
     payload.resolveOffset(batch.lastOffset());
     await payload.heartbeat();
 

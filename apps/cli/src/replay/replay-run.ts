@@ -1,7 +1,8 @@
 import type { AppConfig } from '@assigner/config';
+import type { AnalyticsMessage } from '@assigner/contracts';
 import type { Experiment, LearnerEvent, UserState } from '@assigner/domain';
 import type { TransactionalOutput } from '@assigner/messaging';
-import type { BatchAssigner } from '@assigner/pipeline';
+import type { BatchAssigner, BatchResult, DeadLetter, InboundMessage } from '@assigner/pipeline';
 import type { ReplayCheckpoint } from './replay-checkpoint';
 import type { ReplayTotals } from './replay-totals';
 
@@ -12,6 +13,8 @@ export interface ReplayRun {
   experiments: readonly Experiment[];
   accept: (event: LearnerEvent) => boolean;
   output?: TransactionalOutput;
+  /** Resolves once the topics the output publishes to exist. */
+  topicsReady: Promise<void>;
   /** Send invalid lines of files to the dead-letter topic, saying which file and line. */
   deadLetters: boolean;
   /** Where file progress is committed: partition 0 of the analytics topic, in the replay's group. */
@@ -29,3 +32,26 @@ export interface ReplayRun {
 /** The replay's own consumer group: its progress, committed with its messages. */
 export const replayGroupId = (config: Pick<AppConfig, 'KAFKA_CLIENT_ID'>, runId: string): string =>
   `${config.KAFKA_CLIENT_ID}-replay-${runId}`;
+
+/**
+ * Decides and stores a chunk; when publishing, in one transaction with the chunk's progress (the
+ * input's next offset), its messages going out while the store writes the lookup copies. Resolves
+ * once committed, with the dead letters published (or, when not publishing, that would have been).
+ */
+export async function applyChunk(
+  run: ReplayRun,
+  progress: { topic: string; partition: number; nextOffset: number },
+  messages: readonly InboundMessage[],
+  deadLettersOf: (result: BatchResult) => DeadLetter[],
+): Promise<{ result: BatchResult; deadLetters: DeadLetter[] }> {
+  const decide = async (send?: (analytics: readonly AnalyticsMessage[]) => void) => {
+    const result = await run.assigner.process(messages, run.experiments, {
+      accept: run.accept,
+      onDecided: send,
+    });
+    return { nextOffset: String(progress.nextOffset), deadLetters: deadLettersOf(result), result };
+  };
+  if (!run.output) return decide();
+  await run.topicsReady;
+  return run.output.publishAsDecided(progress.topic, progress.partition, decide);
+}

@@ -19,7 +19,7 @@ import { UsageError } from '../usage-error';
 import { expandEventPaths, readEventFiles } from './event-files';
 import { CheckpointFile, checkpointKey } from './replay-checkpoint';
 import { addBatch, describeDifference, emptyTotals } from './replay-totals';
-import { replayGroupId, type ReplayRun } from './replay-run';
+import { applyChunk, replayGroupId, type ReplayRun } from './replay-run';
 import { replayTopicRange } from './topic-range';
 
 export interface ReplayOptions {
@@ -83,9 +83,9 @@ function chooseExperiments(
 /**
  * `assigner replay`: applies history (files or a topic) to the real store with the worker's
  * engine, each event as of its own time. Idempotent: history already applied, by an earlier
- * replay or by the worker, decides nothing new. Each chunk is stored, then its new assignments'
- * messages are published in one Kafka transaction with the replay's progress, so an interrupted
- * replay resumed from its checkpoint publishes every message once.
+ * replay or by the worker, decides nothing new. Each chunk's new assignments' messages are
+ * published in one Kafka transaction with the replay's progress, committed once the chunk is
+ * stored, so an interrupted replay resumed from its checkpoint publishes every message once.
  */
 export async function replay(options: ReplayOptions): Promise<void> {
   const parsed = parseOptions(options);
@@ -139,10 +139,13 @@ export async function replay(options: ReplayOptions): Promise<void> {
 
     const kafka = kafkaConfig && createKafka(kafkaConfig, logger, 'replay');
     let output: TransactionalOutput | undefined;
+    let topicsReady = Promise.resolve();
     if (publishing && kafka && kafkaConfig) {
-      await ensureTopics(kafka, [
+      // Made while the first chunk is read and decided: only its publishing needs the topic.
+      topicsReady = ensureTopics(kafka, [
         { topic: kafkaConfig.ANALYTICS_TOPIC, numPartitions: kafkaConfig.TOPIC_PARTITIONS },
       ]);
+      topicsReady.catch(() => undefined);
       output = replayOutput(kafka, kafkaConfig, runId, logger);
     }
     let interrupted = false;
@@ -164,6 +167,7 @@ export async function replay(options: ReplayOptions): Promise<void> {
         (parsed.from === undefined || event.time >= parsed.from) &&
         (parsed.to === undefined || event.time < parsed.to),
       output,
+      topicsReady,
       deadLetters: options.deadLetters === true,
       progressTopic: kafkaConfig?.ANALYTICS_TOPIC ?? '',
       totals,
@@ -186,7 +190,11 @@ export async function replay(options: ReplayOptions): Promise<void> {
     let finished: boolean;
     try {
       if (files)
-        finished = await replayFiles(run, files, resuming ? (previous.progress.lines ?? 0) : 0);
+        finished = await replayFiles(
+          run,
+          files,
+          resuming ? (previous.progress.lines ?? 0) : undefined,
+        );
       else if (kafka && kafkaConfig && options.topic)
         finished = await replayTopicRange(run, kafka, kafkaConfig, options.topic);
       else throw new Error('a topic replay without Kafka settings');
@@ -268,11 +276,14 @@ function replayOutput(
 async function replayFiles(
   run: ReplayRun,
   files: readonly string[],
-  checkpointed: number,
+  /** The lines done by the earlier processes of the run that this one resumes, if any. */
+  checkpointed: number | undefined,
 ): Promise<boolean> {
-  // Claiming fences an earlier process of this run and reads, stably, what it published.
-  const published = run.output ? await run.output.claim(run.progressTopic, 0) : 0;
-  const skip = Math.max(checkpointed, published);
+  // Claiming fences an earlier process of this run and reads, stably, what it published. A new
+  // run has no earlier process: its claim goes on while the first chunk is read.
+  const claimed = run.output ? run.output.claim(run.progressTopic, 0) : Promise.resolve(0);
+  claimed.catch(() => undefined);
+  const skip = checkpointed === undefined ? 0 : Math.max(checkpointed, await claimed);
   const source = readEventFiles(files);
   const bar = process.stderr.isTTY
     ? new SingleBar({
@@ -287,21 +298,20 @@ async function replayFiles(
   let next = 0;
   const flush = async (): Promise<void> => {
     if (chunk.length === 0) return;
-    const result = await run.assigner.process(chunk, run.experiments, { accept: run.accept });
-    const deadLetters = (run.deadLetters ? result.deadLetters : []).map((deadLetter) => {
-      const { file, line } = source.locate(deadLetter.message.position.offset);
-      return {
-        ...deadLetter,
-        origin: { 'dlq-source-file': file, 'dlq-source-line': String(line) },
-      };
-    });
-    await run.output?.publish({
-      topic: run.progressTopic,
-      partition: 0,
-      nextOffset: String(next),
-      analytics: result.analytics,
-      deadLetters,
-    });
+    await claimed;
+    const { result, deadLetters } = await applyChunk(
+      run,
+      { topic: run.progressTopic, partition: 0, nextOffset: next },
+      chunk,
+      (result) =>
+        (run.deadLetters ? result.deadLetters : []).map((deadLetter) => {
+          const { file, line } = source.locate(deadLetter.message.position.offset);
+          return {
+            ...deadLetter,
+            origin: { 'dlq-source-file': file, 'dlq-source-line': String(line) },
+          };
+        }),
+    );
     addBatch(
       run.totals,
       chunk.length,

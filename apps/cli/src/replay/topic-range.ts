@@ -5,7 +5,7 @@ import type { InboundMessage } from '@assigner/pipeline';
 import { SingleBar } from 'cli-progress';
 import type { Kafka } from 'kafkajs';
 import { addBatch } from './replay-totals';
-import { replayGroupId, type ReplayRun } from './replay-run';
+import { applyChunk, replayGroupId, type ReplayRun } from './replay-run';
 
 /**
  * A topic from the replay's committed offsets (the beginning, for a new run) to the end offsets
@@ -87,19 +87,14 @@ export async function replayTopicRange(
                 offset: Number(message.offset),
               },
             }));
-            const result = await run.assigner.process(messages, run.experiments, {
-              accept: run.accept,
-            });
-            if (run.output)
-              await run.output.publish({
-                topic,
-                partition: batch.partition,
-                nextOffset: String(next),
-                analytics: result.analytics,
-                // Invalid messages of a topic were dead-lettered by the worker that consumed it.
-                deadLetters: [],
-              });
-            else if (!run.dryRun)
+            // Invalid messages of a topic were dead-lettered by the worker that consumed it.
+            const { result } = await applyChunk(
+              run,
+              { topic, partition: batch.partition, nextOffset: next },
+              messages,
+              () => [],
+            );
+            if (!run.output && !run.dryRun)
               await consumer.commitOffsets([
                 { topic, partition: batch.partition, offset: String(next) },
               ]);
