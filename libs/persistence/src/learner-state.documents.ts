@@ -2,7 +2,6 @@ import {
   assignmentKey,
   emptyUserState,
   type AssignmentRecord,
-  type BucketChange,
   type UserState,
 } from '@assigner/domain';
 
@@ -69,23 +68,23 @@ function withoutUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as T;
 }
 
-const storedChange = (change: BucketChange): BucketChange => withoutUndefined(change);
-
+/** The fields a state is stored with; those left undefined vanish in its JSON. */
 export function stateContent(state: UserState): StateContent {
-  return withoutUndefined({
+  return {
     userId: state.userId,
     username: state.username,
     usernameAt: state.usernameAt,
     usernameSince: state.usernameSince,
-    enrollments: [...state.enrollments].map(([courseId, enrollment]) =>
-      withoutUndefined({ courseId, ...enrollment }),
-    ),
-    assignments: [...state.assignments.values()].map(({ userId, history, ...rest }) => {
+    enrollments: [...state.enrollments].map(([courseId, enrollment]) => ({
+      courseId,
+      ...enrollment,
+    })),
+    assignments: [...state.assignments.values()].map(({ userId, ...stored }) => {
       void userId;
-      return { ...rest, history: history.map(storedChange) };
+      return stored;
     }),
     positions: Object.entries(state.positions).map(([source, offset]) => ({ source, offset })),
-  });
+  };
 }
 
 export function learnerStateDocument(
