@@ -27,9 +27,9 @@ export interface LearnerStateStore<Loaded extends { states: Map<number, UserStat
   load(userIds: readonly number[]): Promise<Loaded>;
   /**
    * Resolves once the states are stored, with the learners whose state another writer changed
-   * since load (theirs is not), and the writes that follow from the stored states (lookup copies),
-   * still under way. Resynced learners had changes redelivered: whatever the store derives from
-   * their state is written again.
+   * since load (their states are not written), and the writes that follow from the stored states
+   * (lookup copies), still under way. Resynced learners had changes redelivered: whatever the
+   * store derives from their state is written again.
    */
   save(
     loaded: Loaded,
