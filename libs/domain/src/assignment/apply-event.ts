@@ -62,11 +62,15 @@ function absorb(state: UserState, event: LearnerEvent): void {
     if (event.time < (state.usernameSince ?? Infinity)) state.usernameSince = event.time;
   }
   if (event.kind !== 'enrollment') return;
-  const report = { at: event.time, createdAt: reportedCreation(event) };
   const known = state.enrollments.get(event.courseId);
+  const reports = withCreationReport(known ? creationReportsOf(known) : [], {
+    at: event.time,
+    createdAt: reportedCreation(event),
+  });
   state.enrollments.set(event.courseId, {
-    createdAt: known ? Math.min(known.createdAt, report.createdAt) : report.createdAt,
-    reports: withCreationReport(known ? creationReportsOf(known) : [], report),
+    // The last report lowers the creation time the most: the earliest one reported.
+    createdAt: reports[reports.length - 1]!.createdAt,
+    reports,
     mode: event.mode ?? known?.mode,
     active:
       event.isActive ??
