@@ -11,8 +11,8 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { AdminApiProcess, TOKEN_CONFIG, TOKENS } from '../support/admin-api';
 import { ROOT } from '../support/cli';
-import { testMongoClient, uniqueName } from '../support/real-services';
-import { waitFor, WorkerSystem } from '../support/worker-harness';
+import { testMongoClient, uniqueName, waitFor } from '../support/real-services';
+import { WorkerSystem } from '../support/worker-harness';
 
 jest.setTimeout(120_000);
 

@@ -10,9 +10,9 @@ import {
   byId,
   simulateLines,
   summary,
-  waitFor,
   WorkerSystem,
 } from '../support/worker-harness';
+import { waitFor } from '../support/real-services';
 
 jest.setTimeout(900_000);
 

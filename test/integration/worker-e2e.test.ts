@@ -6,9 +6,9 @@ import {
   byId,
   simulateLines,
   summary,
-  waitFor,
   WorkerSystem,
 } from '../support/worker-harness';
+import { waitFor } from '../support/real-services';
 
 jest.setTimeout(600_000);
 

@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { ROOT } from './cli';
-import { freePort, waitFor } from './worker-harness';
+import { waitFor } from './real-services';
+import { freePort } from './worker-harness';
 
 export const TOKENS = {
   editor: 'editor-secret-5b1c0f2e9d',

@@ -38,6 +38,7 @@ export async function waitFor(
   }
 }
 
+/** A message read back from a topic, its headers as text. */
 export interface ReadMessage {
   key: string | null;
   value: string;

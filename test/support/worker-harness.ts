@@ -26,8 +26,6 @@ import {
   type ReadMessage,
 } from './real-services';
 
-export { waitFor, type ReadMessage };
-
 export async function freePort(): Promise<number> {
   const server = createServer().listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -39,8 +37,6 @@ export async function freePort(): Promise<number> {
 /** Messages in messageId order, to compare sets of messages whatever order they came in. */
 export const byId = (messages: readonly AnalyticsMessage[]): AnalyticsMessage[] =>
   [...messages].sort((a, b) => a.messageId.localeCompare(b.messageId));
-
-/** A message read back from a topic, its headers as text. */
 
 /** Assignments as sorted lines of what tells them apart, to compare stores with simulate. */
 export const summary = (assignments: readonly AssignmentCopy[]): string[] =>
