@@ -14,18 +14,73 @@ function random(seed: number): () => number {
   };
 }
 
-const COURSES = [
+/** The courses of the synthetic log; every bench experiment decides in each. */
+export const BENCH_COURSES = [
   'course-v1:edX+DemoX+2026',
   'course-v1:MITx+6.00.1x+2T2026',
   'course-v1:HarvardX+CS50+2026',
   'edX/Open_DemoX/edx_demo_course',
-];
+] as const;
+const COURSES: readonly string[] = BENCH_COURSES;
 
 export interface SyntheticLogOptions {
   lines: number;
   users: number;
   seed?: number;
   start?: Date;
+  /** User ids are `firstUserId` … `firstUserId + users - 1` (default 1), usernames `learner<id>`. */
+  firstUserId?: number;
+}
+
+/**
+ * An `edx.course.enrollment.activated` tracking-log line; `byCommand`: as a management command
+ * logs it, with no username and no user id in the context.
+ */
+export function enrollmentLine(
+  userId: number,
+  course: string,
+  stamp: string,
+  byCommand = false,
+): string {
+  return JSON.stringify({
+    username: byCommand ? 'anonymous' : `learner${userId}`,
+    host: byCommand ? '' : 'lms.example.com',
+    event_source: 'server',
+    event_type: 'edx.course.enrollment.activated',
+    context: {
+      course_id: course,
+      org_id: 'x',
+      user_id: byCommand ? null : userId,
+      path: '/change_enrollment',
+    },
+    time: stamp,
+    event: { course_id: course, user_id: userId, mode: 'audit' },
+    page: null,
+  });
+}
+
+/** A server-side page view of a course's courseware by an enrolled learner. */
+export function coursewareViewLine(userId: number, course: string, stamp: string): string {
+  return JSON.stringify({
+    username: `learner${userId}`,
+    host: 'lms.example.com',
+    event_source: 'server',
+    event_type: `/courses/${course}/courseware/`,
+    context: {
+      course_id: course,
+      org_id: 'x',
+      user_id: userId,
+      path: `/courses/${course}/courseware/`,
+    },
+    time: stamp,
+    event: '{"POST": {}, "GET": {}}',
+    page: null,
+  });
+}
+
+/** A tracking-log `time` with microseconds, as the LMS writes it (`fraction`: 0–999). */
+export function logStamp(time: number, fraction: number): string {
+  return `${new Date(time).toISOString().slice(0, -1)}${String(fraction).padStart(3, '0')}+00:00`;
 }
 
 /** One JSON line per element (invalid lines are not JSON), in time order. */
@@ -36,8 +91,8 @@ export function* syntheticTrackingLog(options: SyntheticLogOptions): Generator<s
   let time = (options.start ?? new Date('2026-03-01T00:00:00Z')).getTime();
   for (let i = 0; i < options.lines; i++) {
     time += 1 + Math.floor(next() * 2000);
-    const stamp = `${new Date(time).toISOString().slice(0, -1)}${String(i % 1000).padStart(3, '0')}+00:00`;
-    const userId = 1 + Math.floor(next() * options.users);
+    const stamp = logStamp(time, i % 1000);
+    const userId = (options.firstUserId ?? 1) + Math.floor(next() * options.users);
     const username = `learner${userId}`;
     const roll = next();
     const courses = enrolled.get(userId);
@@ -45,39 +100,9 @@ export function* syntheticTrackingLog(options: SyntheticLogOptions): Generator<s
       const course = pick(COURSES);
       enrolled.set(userId, [...(courses ?? []), course]);
       // Some enrollments come from management commands, with no username.
-      const byCommand = next() < 0.1;
-      yield JSON.stringify({
-        username: byCommand ? 'anonymous' : username,
-        host: byCommand ? '' : 'lms.example.com',
-        event_source: 'server',
-        event_type: 'edx.course.enrollment.activated',
-        context: {
-          course_id: course,
-          org_id: 'x',
-          user_id: byCommand ? null : userId,
-          path: '/change_enrollment',
-        },
-        time: stamp,
-        event: { course_id: course, user_id: userId, mode: 'audit' },
-        page: null,
-      });
+      yield enrollmentLine(userId, course, stamp, next() < 0.1);
     } else if (roll < 0.75) {
-      const course = pick(courses!);
-      yield JSON.stringify({
-        username,
-        host: 'lms.example.com',
-        event_source: 'server',
-        event_type: `/courses/${course}/courseware/`,
-        context: {
-          course_id: course,
-          org_id: 'x',
-          user_id: userId,
-          path: `/courses/${course}/courseware/`,
-        },
-        time: stamp,
-        event: '{"POST": {}, "GET": {}}',
-        page: null,
-      });
+      yield coursewareViewLine(userId, pick(courses!), stamp);
     } else if (roll < 0.85) {
       yield JSON.stringify({
         username: '',

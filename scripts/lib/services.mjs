@@ -1,20 +1,25 @@
-// Local Kafka (KRaft, from Maven jars) and FerretDB (SQLite, built from the Go module proxy),
-// installed into .cache/ on first use and started on 127.0.0.1. Idempotent: a service that is
+// Local Kafka (KRaft, from Maven jars) and FerretDB (built from the Go module proxy) on a local
+// PostgreSQL (the machine's server binaries, installed with apt-get when missing), installed into
+// .cache/ on first use and started on 127.0.0.1. Idempotent: a service that is
 // already running and answering is reused, and left running by whoever did not start it.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import {
+  chmodSync,
+  chownSync,
   closeSync,
   existsSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createConnection } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CACHE, note, onceFor, ROOT, run } from './project.mjs';
 
 const require = createRequire(import.meta.url);
@@ -33,6 +38,7 @@ export function localPorts() {
     kafka: port('LOCAL_KAFKA_PORT', 19092),
     kafkaController: port('LOCAL_KAFKA_CONTROLLER_PORT', 19093),
     mongo: port('LOCAL_MONGO_PORT', 27018),
+    postgres: port('LOCAL_POSTGRES_PORT', 27019),
   };
 }
 
@@ -56,6 +62,11 @@ const KAFKA_DIR = join(CACHE, 'kafka');
 const KAFKA_LIBS = join(KAFKA_DIR, 'libs');
 const FERRETDB_SRC = join(ROOT, 'services', 'ferretdb');
 const FERRETDB_BIN = join(CACHE, 'bin', 'ferretdb-local');
+const POSTGRES_DIR = join(CACHE, 'postgres');
+const POSTGRES_DATA = join(POSTGRES_DIR, 'data');
+/** The PostgreSQL database FerretDB keeps every MongoDB database in (one schema each). */
+const POSTGRES_DATABASE = 'ferretdb';
+const GIN_TRIGGER_SQL = join(FERRETDB_SRC, 'postgresql-gin-indexes.sql');
 
 async function installKafka() {
   const pom = join(ROOT, 'services', 'kafka', 'pom.xml');
@@ -88,6 +99,163 @@ async function installFerretDb() {
       stdio: ['ignore', process.stderr, 'inherit'],
     });
   });
+}
+
+// ---------------------------------------------------------------- PostgreSQL
+
+/** The PostgreSQL role FerretDB connects as (local trust authentication, 127.0.0.1 only). */
+const POSTGRES_SUPERUSER = 'postgres';
+/** PostgreSQL refuses to run as root: as root, its processes run as this system user. */
+const POSTGRES_OS_USER = 'postgres';
+const asRoot = () => process.getuid?.() === 0;
+
+/** The newest PostgreSQL server binaries on the machine (Debian's layout), or LOCAL_POSTGRES_BIN. */
+function postgresBin() {
+  if (process.env.LOCAL_POSTGRES_BIN) return process.env.LOCAL_POSTGRES_BIN;
+  const base = '/usr/lib/postgresql';
+  if (!existsSync(base)) return undefined;
+  const versions = readdirSync(base)
+    .filter((version) => existsSync(join(base, version, 'bin', 'postgres')))
+    .sort((a, b) => Number(b) - Number(a));
+  return versions.length > 0 ? join(base, versions[0], 'bin') : undefined;
+}
+
+async function installPostgres() {
+  if (postgresBin()) return;
+  if (!asRoot())
+    throw new Error(
+      'postgres: no PostgreSQL server binaries (looked in /usr/lib/postgresql/*/bin): install the postgresql package, or set LOCAL_POSTGRES_BIN',
+    );
+  note('installing PostgreSQL with apt-get (first run on this machine only)');
+  await run('apt-get', ['update', '-q'], { stdio: ['ignore', process.stderr, 'inherit'] });
+  await run('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'postgresql'], {
+    stdio: ['ignore', process.stderr, 'inherit'],
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+  if (!postgresBin()) throw new Error('postgres: apt-get installed no server binaries');
+}
+
+/** uid and gid of the system user PostgreSQL runs as when we are root; made when missing. */
+function postgresOsUser() {
+  const id = (flag) => spawnSync('id', [flag, POSTGRES_OS_USER], { encoding: 'utf8' });
+  if (id('-u').status !== 0)
+    spawnSync('useradd', ['--system', '--no-create-home', POSTGRES_OS_USER], { stdio: 'ignore' });
+  const uid = Number(id('-u').stdout);
+  const gid = Number(id('-g').stdout);
+  if (!Number.isInteger(uid) || uid <= 0)
+    throw new Error(`postgres: could not find or create the system user ${POSTGRES_OS_USER}`);
+  return { uid, gid };
+}
+
+/** A PostgreSQL program, as the PostgreSQL system user when we are root. */
+function postgresCommand(program, args) {
+  const path = join(postgresBin(), program);
+  if (!asRoot()) return [path, args];
+  const { uid, gid } = postgresOsUser();
+  return ['setpriv', [`--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--', path, ...args]];
+}
+
+/**
+ * Gives the PostgreSQL system user the data directory, and the right to pass through the folders
+ * above it (a clone in a private temporary folder has none): only the search bit is added.
+ */
+function handDataDirToPostgres() {
+  mkdirSync(POSTGRES_DATA, { recursive: true, mode: 0o700 });
+  if (!asRoot()) return;
+  const { uid, gid } = postgresOsUser();
+  chownSync(POSTGRES_DIR, uid, gid);
+  chownSync(POSTGRES_DATA, uid, gid);
+  chmodSync(POSTGRES_DATA, 0o700);
+  for (let folder = dirname(POSTGRES_DIR); ; folder = dirname(folder)) {
+    const { mode } = statSync(folder);
+    if ((mode & 0o001) === 0) chmodSync(folder, (mode & 0o7777) | 0o001);
+    if (dirname(folder) === folder) break;
+  }
+}
+
+async function startPostgres() {
+  handDataDirToPostgres();
+  if (!existsSync(join(POSTGRES_DATA, 'PG_VERSION'))) {
+    const [command, args] = postgresCommand('initdb', [
+      '-D',
+      POSTGRES_DATA,
+      '-U',
+      POSTGRES_SUPERUSER,
+      '--auth=trust',
+      '-E',
+      'UTF8',
+      '--locale=C.UTF-8',
+    ]);
+    await run(command, args, { stdio: ['ignore', 'ignore', process.stderr] });
+  }
+  const [command, args] = postgresCommand('postgres', [
+    '-D',
+    POSTGRES_DATA,
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(localPorts().postgres),
+    // TCP only: a socket path under a deep clone can exceed the 107 bytes Unix sockets allow.
+    '-c',
+    'unix_socket_directories=',
+    // A development store: a crash of PostgreSQL loses nothing without fsync, only one of the OS.
+    '-c',
+    'fsync=off',
+    '-c',
+    'full_page_writes=off',
+    '-c',
+    'shared_buffers=256MB',
+    '-c',
+    'max_connections=200',
+    // FerretDB binds the field name of each filter as a parameter (`_jsonb->$1 @> $2`): only a
+    // plan made for the actual values matches the expression indexes.
+    '-c',
+    'plan_cache_mode=force_custom_plan',
+    '-c',
+    'log_min_messages=warning',
+  ]);
+  return spawnService('postgres', command, args);
+}
+
+function psql(args) {
+  const result = spawnSync(
+    join(postgresBin(), 'psql'),
+    [
+      '-X',
+      '-q',
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(localPorts().postgres),
+      '-U',
+      POSTGRES_SUPERUSER,
+      ...args,
+    ],
+    { encoding: 'utf8' },
+  );
+  if (result.status !== 0)
+    throw new Error(
+      `psql ${args.join(' ')}: ${(result.stderr || result.error?.message || '').trim()}`,
+    );
+  return result.stdout;
+}
+
+async function postgresAnswers() {
+  psql(['-d', 'postgres', '-c', 'SELECT 1']);
+}
+
+function preparePostgres() {
+  const exists = psql([
+    '-d',
+    'postgres',
+    '-tA',
+    '-c',
+    `SELECT 1 FROM pg_database WHERE datname = '${POSTGRES_DATABASE}'`,
+  ]);
+  if (exists.trim() !== '1') psql(['-d', 'postgres', '-c', `CREATE DATABASE ${POSTGRES_DATABASE}`]);
+  psql(['-d', POSTGRES_DATABASE, '-c', 'SET client_min_messages = warning', '-f', GIN_TRIGGER_SQL]);
 }
 
 // ---------------------------------------------------------------- process bookkeeping
@@ -196,6 +364,7 @@ const SERVICES = {
   kafka: {
     install: installKafka,
     port: () => localPorts().kafka,
+    portSetting: 'LOCAL_KAFKA_PORT',
     probe: () => kafkaAnswers([localServiceEnv().KAFKA_BROKERS]),
     timeoutMs: 120_000,
     async start() {
@@ -235,17 +404,33 @@ const SERVICES = {
       return spawnService('kafka', 'java', [...java, 'kafka.Kafka', properties]);
     },
   },
+  postgres: {
+    install: installPostgres,
+    port: () => localPorts().postgres,
+    portSetting: 'LOCAL_POSTGRES_PORT',
+    probe: () => postgresAnswers(),
+    timeoutMs: 60_000,
+    start: startPostgres,
+    // Once it answers: the database FerretDB uses, with the trigger that makes its indexes usable.
+    ready: preparePostgres,
+  },
   ferretdb: {
     install: installFerretDb,
+    after: 'postgres',
     port: () => localPorts().mongo,
+    portSetting: 'LOCAL_MONGO_PORT',
     probe: () => mongoAnswers(localServiceEnv().MONGO_URL),
     timeoutMs: 30_000,
     async start() {
+      // pgx's pool defaults to 4 connections, and FerretDB's update holds one open (its query's
+      // rows) while it takes another: as many updates at once as the pool has connections
+      // deadlock it. So a pool well above what the apps run at once (PostgreSQL allows 200).
+      const url = `postgres://${POSTGRES_SUPERUSER}@127.0.0.1:${localPorts().postgres}/${POSTGRES_DATABASE}?pool_max_conns=150`;
       return spawnService('ferretdb', FERRETDB_BIN, [
         '-listen-addr',
         `127.0.0.1:${localPorts().mongo}`,
-        '-state-dir',
-        join(CACHE, 'ferretdb', 'data'),
+        '-postgresql-url',
+        url,
         '-log-level',
         'error',
       ]);
@@ -264,29 +449,36 @@ function clusterId() {
  */
 export async function startServices() {
   const started = [];
-  const results = await Promise.allSettled(
-    Object.entries(SERVICES).map(async ([name, service]) => {
-      await service.install();
-      const running = recordedPid(name);
-      if (running) {
-        await waitUntil(name, running, service.timeoutMs, service.probe);
-        note(`${name} already running (pid ${running}), reusing it`);
-        return;
-      }
-      if (await portInUse(service.port())) {
-        throw new Error(
-          `${name}: port ${service.port()} on 127.0.0.1 is taken by another process; free it or set ${name === 'kafka' ? 'LOCAL_KAFKA_PORT' : 'LOCAL_MONGO_PORT'}`,
-        );
-      }
-      const begun = Date.now();
-      const pid = await service.start();
-      started.push(name);
-      await waitUntil(name, pid, service.timeoutMs, service.probe);
-      note(
-        `${name} ready on 127.0.0.1:${service.port()} in ${((Date.now() - begun) / 1000).toFixed(1)}s (pid ${pid})`,
+  const up = {};
+  const bringUp = async (name, service) => {
+    await service.install();
+    if (service.after)
+      await up[service.after].catch(() => {
+        throw new Error(`${name}: not started, as ${service.after} did not start`);
+      });
+    const running = recordedPid(name);
+    if (running) {
+      await waitUntil(name, running, service.timeoutMs, service.probe);
+      await service.ready?.();
+      note(`${name} already running (pid ${running}), reusing it`);
+      return;
+    }
+    if (await portInUse(service.port())) {
+      throw new Error(
+        `${name}: port ${service.port()} on 127.0.0.1 is taken by another process; free it or set ${service.portSetting}`,
       );
-    }),
-  );
+    }
+    const begun = Date.now();
+    const pid = await service.start();
+    started.push(name);
+    await waitUntil(name, pid, service.timeoutMs, service.probe);
+    await service.ready?.();
+    note(
+      `${name} ready on 127.0.0.1:${service.port()} in ${((Date.now() - begun) / 1000).toFixed(1)}s (pid ${pid})`,
+    );
+  };
+  for (const [name, service] of Object.entries(SERVICES)) up[name] = bringUp(name, service);
+  const results = await Promise.allSettled(Object.values(up));
   const failures = results.filter((result) => result.status === 'rejected');
   if (failures.length > 0) {
     await stopServices(started);
@@ -297,6 +489,13 @@ export async function startServices() {
 
 /** SIGTERM, then SIGKILL after a grace period; waits until each process is gone. */
 export async function stopServices(names = Object.keys(SERVICES)) {
+  // FerretDB before the PostgreSQL it writes to.
+  const stopFirst = names.filter((name) => SERVICES[name]?.after);
+  await stopEach(stopFirst);
+  await stopEach(names.filter((name) => !stopFirst.includes(name)));
+}
+
+async function stopEach(names) {
   await Promise.all(
     names.map(async (name) => {
       const pid = recordedPid(name);
@@ -335,5 +534,5 @@ export function resetServiceData() {
     if (recordedPid(name)) throw new Error(`${name} is running; stop it first`);
   }
   rmSync(join(KAFKA_DIR, 'data'), { recursive: true, force: true });
-  rmSync(join(CACHE, 'ferretdb', 'data'), { recursive: true, force: true });
+  rmSync(POSTGRES_DATA, { recursive: true, force: true });
 }

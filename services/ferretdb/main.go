@@ -1,5 +1,6 @@
-// Command ferretdb-local runs an embedded FerretDB v1 (SQLite backend) for local
-// development and tests. We embed FerretDB instead of `go install`-ing its
+// Command ferretdb-local runs an embedded FerretDB v1 on PostgreSQL for local development and
+// tests (PostgreSQL because its backend, unlike SQLite's, pushes equality filters down to SQL,
+// where indexes serve them: see postgresql-gin-indexes.sql). We embed FerretDB instead of `go install`-ing its
 // cmd/ferretdb because that binary panics without its generated version.txt.
 package main
 
@@ -8,10 +9,8 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"slices"
 	"syscall"
 
@@ -20,34 +19,25 @@ import (
 
 func main() {
 	listenAddr := flag.String("listen-addr", "127.0.0.1:27017", "TCP address to listen on")
-	stateDir := flag.String("state-dir", "", "directory for SQLite files (created if missing; required)")
+	postgresURL := flag.String("postgresql-url", "", "PostgreSQL URL of the database FerretDB stores in (required)")
 	logLevel := flag.String("log-level", "info", "log level: debug, info, warn or error")
 	flag.Parse()
 
-	if err := run(*listenAddr, *stateDir, *logLevel); err != nil {
+	if err := run(*listenAddr, *postgresURL, *logLevel); err != nil {
 		fmt.Fprintln(os.Stderr, "ferretdb-local:", err)
 		os.Exit(1)
 	}
 }
 
-func run(listenAddr, stateDir, logLevel string) error {
+func run(listenAddr, postgresURL, logLevel string) error {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
 		return fmt.Errorf("invalid -log-level: %w", err)
 	}
 	logger := slog.New(deferredHandler{base: slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})})
 
-	if stateDir == "" {
-		return fmt.Errorf("-state-dir is required")
-	}
-	// FerretDB's SQLite backend wants a "file:" URI of an existing directory,
-	// with a trailing slash; absolute so the working directory doesn't matter.
-	dir, err := filepath.Abs(stateDir)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+	if postgresURL == "" {
+		return fmt.Errorf("-postgresql-url is required")
 	}
 
 	// Cancel on SIGINT/SIGTERM; Run then closes listeners and the backend, giving
@@ -57,10 +47,10 @@ func run(listenAddr, stateDir, logLevel string) error {
 
 	// New binds the listener, so "address already in use" is reported here.
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: listenAddr},
-		Logger:    logger,
-		Handler:   "sqlite",
-		SQLiteURL: (&url.URL{Scheme: "file", Path: dir + "/"}).String(),
+		Listener:      ferretdb.ListenerConfig{TCP: listenAddr},
+		Logger:        logger,
+		Handler:       "postgresql",
+		PostgreSQLURL: postgresURL,
 	})
 	if err != nil {
 		return err

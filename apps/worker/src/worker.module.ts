@@ -34,8 +34,9 @@ export class WorkerModule {
         WorkerMetrics,
         {
           provide: LearnerStateRepository,
-          inject: [MONGO_DB],
-          useFactory: (db: Db) => new LearnerStateRepository(db),
+          inject: [MONGO_DB, AppConfig],
+          useFactory: (db: Db, cfg: AppConfig) =>
+            new LearnerStateRepository(db, { cacheSize: cfg.WORKER_STATE_CACHE_LEARNERS }),
         },
         {
           provide: TransactionalOutput,

@@ -113,6 +113,13 @@ export class AppConfig extends StoreConfig {
   @Max(64, { message: 'must be a whole number from 1 to 64' })
   WORKER_PARTITION_CONCURRENCY = 2;
 
+  /** Learners whose latest state the worker keeps in memory between batches (about 2 KB each). */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number from 0 to 10000000' })
+  @Min(0, { message: 'must be a whole number from 0 to 10000000' })
+  @Max(10_000_000, { message: 'must be a whole number from 0 to 10000000' })
+  WORKER_STATE_CACHE_LEARNERS = 50_000;
+
   @IsIn(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })
   LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
 }

@@ -2,7 +2,6 @@ import { validateExperiment } from '@assigner/contracts';
 import { namespacedName, type Experiment } from '@assigner/domain';
 import type { Collection, Db } from 'mongodb';
 import { isDuplicateKey } from './mongo-errors';
-import { usesSecondaryIndexes } from './store-capabilities';
 
 /**
  * The current revision of one experiment, as workers read it. Definitions are kept as their
@@ -93,7 +92,6 @@ export class ExperimentRepository {
 
   /** For an experiment's history, oldest first. */
   async ensureIndexes(): Promise<void> {
-    if (!(await usesSecondaryIndexes(this.db, ExperimentRepository.HISTORY))) return;
     await this.revisions.createIndex({ experiment: 1, revision: 1 });
   }
 

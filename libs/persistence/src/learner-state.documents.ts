@@ -20,6 +20,8 @@ import {
 export interface LearnerStateDocument {
   _id: string;
   userId: number;
+  /** `learnerBlock(userId)`: where only equality is indexed, many learners are read by block. */
+  block: number;
   version: number;
   savedAt: Date;
   username?: string;
@@ -43,7 +45,8 @@ type StoredState = Omit<StateContent, 'userId' | 'username'>;
 
 /** What a read may find: versions stored before the `state` encoding hold it as nested fields. */
 export type StoredLearnerStateDocument =
-  LearnerStateDocument | (Omit<LearnerStateDocument, 'state'> & StoredState);
+  | LearnerStateDocument
+  | (Omit<LearnerStateDocument, 'state' | 'block'> & StoredState & { block?: number });
 
 type StoredAssignment = Omit<AssignmentRecord, 'userId'>;
 
@@ -62,6 +65,9 @@ export const assignmentId = (
 ): string => `${a.experiment}|${a.courseId ?? ''}|${a.userId}`;
 
 export const learnerStateId = (userId: number, version: number): string => `${userId}#${version}`;
+
+/** Learners `64 b` to `64 b + 63` make block b. Open edX user ids are dense, as are a replay's. */
+export const learnerBlock = (userId: number): number => Math.floor(userId / 64);
 
 /** Optional fields are left out rather than stored as null, so that documents read back equal. */
 function withoutUndefined<T extends object>(value: T): T {
@@ -95,6 +101,7 @@ export function learnerStateDocument(
   return withoutUndefined({
     _id: learnerStateId(userId, version),
     userId,
+    block: learnerBlock(userId),
     version,
     savedAt,
     username,

@@ -3,10 +3,13 @@ import {
   MongoBulkWriteError,
   type Collection,
   type Db,
+  type Document,
   type OptionalUnlessRequiredId,
 } from 'mongodb';
 import {
+  learnerBlock,
   learnerStateDocument,
+  learnerStateId,
   stateContent,
   stateOf,
   toAssignmentDocument,
@@ -15,11 +18,22 @@ import {
   type StateContent,
   type StoredLearnerStateDocument,
 } from './learner-state.documents';
+import { LRUCache } from 'lru-cache';
+import { inParallel, slices } from './in-parallel';
 import { retryTransient } from './mongo-errors';
-import { usesSecondaryIndexes } from './store-capabilities';
+import { findEach, storeCapabilities, type StoreCapabilities } from './store-capabilities';
 
-/** Above this many learners a read is one range read rather than a `$in` (see versionsOf). */
-const LONGEST_IN = 200;
+/**
+ * Where the store serves only equality from an index, a read of many learners of few blocks (see
+ * `learnerBlock`) reads by block: a replay's chunk, whose learners have dense ids, is then a few
+ * hundred lookups rather than thousands. It does so when the learners wanted are at least this
+ * many per block.
+ */
+const LEARNERS_PER_BLOCK_READ = 4;
+
+/** Deletes go as bulk writes of this many statements; deletes and replaces, a few at a time. */
+const WRITES_PER_COMMAND = 200;
+const COMMANDS_IN_FLIGHT = 4;
 
 /** What was loaded, to tell afterwards what changed and to write the next versions. */
 export interface LoadedStates {
@@ -28,14 +42,34 @@ export interface LoadedStates {
   loaded: Map<number, LoadedVersion>;
 }
 
+/** A learner's latest stored version, and the older ones still stored (version 0 aside). */
+interface CachedVersion {
+  document: StoredLearnerStateDocument;
+  older: string[];
+}
+
 interface LoadedVersion {
   version: number;
   /** The state's content as JSON, to tell whether it changed. */
   content: string;
   /** Assignment key → its version, to tell which lookup copies to write. */
   assignmentVersions: Map<string, number>;
-  /** The older versions still stored, deleted once a newer one holds. */
+  /** The older versions still stored (version 0 aside), deleted once a newer one holds. */
   older: string[];
+}
+
+export interface LearnerStateRepositoryOptions {
+  /**
+   * How many learners' latest stored versions to keep in memory, so that loading them again needs
+   * no read (0: none). Safe with other writers: a save built on a version that is no longer the
+   * latest is a conflict, and the learner is read again.
+   */
+  cacheSize?: number;
+}
+
+export interface LoadOptions {
+  /** Read every learner from the store, none from the cache (after a conflict). */
+  fromStore?: boolean;
 }
 
 export interface SaveOptions {
@@ -49,30 +83,40 @@ export interface SaveOptions {
  * each assignment. Only single-document writes; a lost race is reported so that the caller
  * re-applies that learner's events on fresh state.
  *
- * Superseded versions are deleted (FerretDB scans every document on every query), which frees
- * their `_id`s; a writer whose state was loaded before several newer versions could then insert
- * its version under a freed number. So every version number ever written is also recorded in
- * `learner_state_numbers`, which is only ever inserted into: a number recorded before is a lost
- * race, found by one insert instead of a read of the newer versions.
+ * The unique `_id` (`<userId>#<version>`) makes writing version n+1 a compare-and-set. A learner
+ * keeps version 0 and its two latest versions; the others are deleted, which frees their numbers:
+ * a writer whose state was loaded before two or more newer versions could insert its version
+ * under a freed number. So a version above 0 is checked after its insert with one read of the
+ * learner's version numbers (served by an index): a newer one there is a lost race. Version 0 is
+ * never deleted, so inserting it succeeds only for a learner nobody has written.
  */
 export class LearnerStateRepository {
   readonly states: Collection<StoredLearnerStateDocument>;
   readonly assignments: Collection<AssignmentDocument>;
-  /** `<userId>#<version>` of every version written; never read, never deleted from. */
-  private readonly takenNumbers: Collection<{ _id: string }>;
+  private capabilities?: Promise<StoreCapabilities>;
+  /** The latest version this process stored or read of recently used learners. */
+  private readonly cache?: LRUCache<number, CachedVersion>;
 
-  constructor(private readonly db: Db) {
+  constructor(
+    private readonly db: Db,
+    options: LearnerStateRepositoryOptions = {},
+  ) {
     this.states = db.collection('learner_states');
     this.assignments = db.collection('assignments');
-    this.takenNumbers = db.collection('learner_state_numbers');
+    if (options.cacheSize) this.cache = new LRUCache({ max: options.cacheSize });
   }
 
-  /** For loads by learner, lookups by username, and counts per experiment. */
+  /** For loads by learner (and by block), lookups by username, and copies by assignment. */
   async ensureIndexes(): Promise<void> {
-    if (!(await usesSecondaryIndexes(this.db, this.states.collectionName))) return;
     await this.states.createIndex({ userId: 1 });
+    if (!(await this.storeCapabilities()).indexedIn) await this.states.createIndex({ block: 1 });
     await this.states.createIndex({ username: 1 }, { sparse: true });
     await this.assignments.createIndex({ experiment: 1, courseId: 1, userId: 1 }, { unique: true });
+  }
+
+  private storeCapabilities(): Promise<StoreCapabilities> {
+    this.capabilities ??= storeCapabilities(this.db, this.states.collectionName);
+    return this.capabilities;
   }
 
   /** Every assignment as the learners' latest states hold it. */
@@ -112,24 +156,38 @@ export class LearnerStateRepository {
       .map(({ userId }) => userId);
   }
 
-  async load(userIds: readonly number[]): Promise<LoadedStates> {
+  async load(userIds: readonly number[], options: LoadOptions = {}): Promise<LoadedStates> {
     const ids = [...new Set(userIds)];
-    const documents = await this.versionsOf(ids);
-    const byLearner = groupByLearner(documents);
+    const cached = new Map<number, CachedVersion>();
+    if (this.cache && !options.fromStore)
+      for (const id of ids) {
+        const version = this.cache.get(id);
+        if (version) cached.set(id, version);
+      }
+    const read = groupByLearner(await this.versionsOf(ids.filter((id) => !cached.has(id))));
     const loaded: LoadedStates = { states: new Map(), loaded: new Map() };
     for (const id of ids) {
-      const versions = byLearner.get(id) ?? [];
-      const document = versions[versions.length - 1];
-      const state = document ? stateOf(document) : emptyUserState(id);
+      let version = cached.get(id);
+      if (!version) {
+        const versions = read.get(id) ?? [];
+        const latest = versions.pop();
+        // Version 0 stays (see the class): it is never among those to delete.
+        if (latest)
+          version = {
+            document: latest,
+            older: versions.filter((v) => v.version > 0).map(({ _id }) => _id),
+          };
+      }
+      const state = version ? stateOf(version.document) : emptyUserState(id);
       loaded.states.set(id, state);
-      if (document)
+      if (version)
         loaded.loaded.set(id, {
-          version: document.version,
+          version: version.document.version,
           content: contentKey(stateContent(state)),
           assignmentVersions: new Map(
             [...state.assignments].map(([key, assignment]) => [key, assignment.version]),
           ),
-          older: versions.slice(0, -1).map(({ _id }) => _id),
+          older: version.older,
         });
     }
     return loaded;
@@ -137,12 +195,10 @@ export class LearnerStateRepository {
 
   /**
    * Writes each changed learner's next version in one unordered insert. A version another writer
-   * took first is a conflict: that learner's state is unwritten. So is one whose number was taken
-   * before (the version was deleted since): it lies below a newer one, where loads ignore it and
-   * the next writer deletes it. (A writer deleting this very version may record its number first;
-   * the reload then finds the events applied.) Resolves then, with the writes still under way of
-   * the lookup copies of what the written versions changed, and of the superseded versions'
-   * removal.
+   * took first is a conflict: that learner's state is unwritten. So is one below a newer version
+   * (its number was freed): loads ignore it and the next writer deletes it. Resolves then, with
+   * the writes still under way of the lookup copies of what the written versions changed, and of
+   * the superseded versions' removal.
    */
   async save(
     loaded: LoadedStates,
@@ -159,41 +215,56 @@ export class LearnerStateRepository {
     const clashed = await this.insertAll(this.states, versions);
     const conflicts = new Set(clashed.map((index) => versions[index]!.userId));
     const inserted = versions.filter(({ userId }) => !conflicts.has(userId));
-    const reused = await this.insertAll(
-      this.takenNumbers,
-      inserted.map(({ _id }) => ({ _id })),
-    );
-    for (const index of reused) conflicts.add(inserted[index]!.userId);
-    const written = inserted.map(({ userId }) => userId).filter((id) => !conflicts.has(id));
+    for (const userId of await this.supersededAmong(inserted)) conflicts.add(userId);
+    for (const userId of conflicts) this.cache?.delete(userId);
+    const written = inserted.filter(({ userId }) => !conflicts.has(userId));
+    for (const document of written) {
+      const before = loaded.loaded.get(document.userId);
+      this.cache?.set(document.userId, {
+        document,
+        older:
+          before && before.version > 0 ? [learnerStateId(document.userId, before.version)] : [],
+      });
+    }
 
+    const writtenIds = written.map(({ userId }) => userId);
     const derived = (async () => {
-      await this.copyAssignments(loaded, written, options.resync ?? []);
-      await this.deleteSuperseded(loaded, written);
+      await this.copyAssignments(loaded, writtenIds, options.resync ?? []);
+      await this.deleteSuperseded(loaded, writtenIds);
     })();
     return { conflicts: [...conflicts], derived };
   }
 
+  /** The learners among these just-inserted versions above 0 that have a newer version stored. */
+  private async supersededAmong(inserted: readonly LearnerStateDocument[]): Promise<number[]> {
+    const checked = inserted.filter(({ version }) => version > 0);
+    const stored = await this.versionsOf(
+      checked.map(({ userId }) => userId),
+      { userId: 1, version: 1 },
+    );
+    const newest = new Map<number, number>();
+    for (const { userId, version } of stored)
+      newest.set(userId, Math.max(version, newest.get(userId) ?? -1));
+    return checked
+      .filter(({ userId, version }) => (newest.get(userId) ?? -1) > version)
+      .map(({ userId }) => userId);
+  }
+
   /**
-   * Every stored version of these learners. FerretDB evaluates `$in` against each document of the
-   * collection, so its cost grows with the list: for many learners with dense ids (a replay's
-   * chunk) one range read filtered here is several times cheaper than a long `$in`.
+   * Every stored version of these learners, each learner's or each block's by one lookup where
+   * the store serves only equality (`block` for many learners of few blocks), else by one `$in`.
    */
-  private async versionsOf(userIds: readonly number[]): Promise<StoredLearnerStateDocument[]> {
+  private async versionsOf(
+    userIds: readonly number[],
+    projection?: Document,
+  ): Promise<StoredLearnerStateDocument[]> {
     if (userIds.length === 0) return [];
-    let min = Infinity;
-    let max = -Infinity;
-    for (const userId of userIds) {
-      min = Math.min(min, userId);
-      max = Math.max(max, userId);
-    }
-    // A range also suits MongoDB's index when the ids are dense; sparse ones keep the `$in`.
-    const byRange = userIds.length > LONGEST_IN && max - min < 4 * userIds.length;
-    const filter = byRange
-      ? { userId: { $gte: min, $lte: max } }
-      : { userId: { $in: [...userIds] } };
-    const documents = await retryTransient(() => this.states.find(filter).toArray());
-    if (!byRange) return documents;
+    const capabilities = await this.storeCapabilities();
+    const blocks = new Set(userIds.map(learnerBlock));
+    if (capabilities.indexedIn || userIds.length < LEARNERS_PER_BLOCK_READ * blocks.size)
+      return findEach(this.states, capabilities, 'userId', userIds, projection);
     const wanted = new Set(userIds);
+    const documents = await findEach(this.states, capabilities, 'block', [...blocks], projection);
     return documents.filter(({ userId }) => wanted.has(userId));
   }
 
@@ -228,10 +299,12 @@ export class LearnerStateRepository {
   /** Inserts the copies that are missing and replaces those older than these. */
   private async bringUpToDate(documents: readonly AssignmentDocument[]): Promise<void> {
     if (documents.length === 0) return;
-    const stored = await retryTransient(() =>
-      this.assignments
-        .find({ _id: { $in: documents.map(({ _id }) => _id) } }, { projection: { version: 1 } })
-        .toArray(),
+    const stored = await findEach(
+      this.assignments,
+      await this.storeCapabilities(),
+      '_id',
+      documents.map(({ _id }) => _id),
+      { version: 1 },
     );
     const versions = new Map(stored.map(({ _id, version }) => [_id, version]));
     // A copy another writer inserted meanwhile is left for that writer to complete.
@@ -239,29 +312,40 @@ export class LearnerStateRepository {
       this.assignments,
       documents.filter(({ _id }) => !versions.has(_id)),
     );
-    for (const document of documents) {
+    // Conditional on the version read, so a newer copy written meanwhile is left alone. One
+    // statement per command: FerretDB on PostgreSQL holds a connection for each statement of an
+    // update command until the command ends, and takes one more to write; a long command
+    // exhausts its pool and deadlocks.
+    const replaces = documents.filter((document) => {
       const version = versions.get(document._id);
-      if (version === undefined || version >= document.version) continue;
-      // Conditional on the version read, so a newer copy written meanwhile is left alone.
-      await retryTransient(() =>
-        this.assignments.replaceOne({ _id: document._id, version }, document),
-      );
-    }
+      return version !== undefined && version < document.version;
+    });
+    await inParallel(replaces, COMMANDS_IN_FLIGHT, (document) =>
+      retryTransient(() =>
+        this.assignments.replaceOne(
+          { _id: document._id, version: versions.get(document._id)! },
+          document,
+        ),
+      ),
+    );
   }
 
   /**
-   * Keeps at most the written version and the one it replaced (every store query scans on
-   * FerretDB, so fewer documents mean faster loads). The numbers are recorded first, as their
-   * writers may have stopped between writing a version and recording its number.
+   * Keeps version 0, the written version and the one it replaced: the store then holds at most
+   * three versions per learner (more only after lost races, until that learner's next write).
+   * One delete statement per version, so that each is an `_id` lookup on every store.
    */
   private async deleteSuperseded(loaded: LoadedStates, userIds: readonly number[]): Promise<void> {
     const ids = userIds.flatMap((userId) => loaded.loaded.get(userId)?.older ?? []);
     if (ids.length === 0) return;
-    await this.insertAll(
-      this.takenNumbers,
-      ids.map((_id) => ({ _id })),
+    await inParallel(slices(ids, WRITES_PER_COMMAND), COMMANDS_IN_FLIGHT, (slice) =>
+      retryTransient(() =>
+        this.states.bulkWrite(
+          slice.map((_id) => ({ deleteOne: { filter: { _id } } })),
+          { ordered: false },
+        ),
+      ),
     );
-    await retryTransient(() => this.states.deleteMany({ _id: { $in: ids } }));
   }
 
   /** An unordered insert; resolves with the indexes of the documents that already existed. */

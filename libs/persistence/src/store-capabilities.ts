@@ -1,16 +1,52 @@
-import type { Db } from 'mongodb';
+import type { Collection, Db, Document, Filter } from 'mongodb';
+import { inParallel } from './in-parallel';
+import { retryTransient } from './mongo-errors';
 
 /**
- * Whether the store can use secondary indexes for this collection's queries. FerretDB 1.x on
- * SQLite evaluates every filter itself (only `_id` equality reaches SQLite) and says so in
- * `explain` (`filterPushdown: false`): there an index is never read and only slows each insert
- * (in a 100k-line replay, three of them cost 0.6 s of 4.2). MongoDB's explain has no such field.
+ * What the store can serve from an index. MongoDB serves every filter the adapters use. FerretDB
+ * 1.24 on PostgreSQL pushes only top-level equality down to SQL (where the local store's GIN
+ * twins of our indexes serve it, see services/ferretdb/postgresql-gin-indexes.sql), never `$in`,
+ * `$or` or ranges: on it, those scan the whole collection. Each says so in its `explain`
+ * (`filterPushdown`), which MongoDB's explain does not have.
  */
-export async function usesSecondaryIndexes(db: Db, collection: string): Promise<boolean> {
-  // Only the plan: MongoDB's default verbosity would run the query, a full scan of a large store.
-  const plan = await db.command({
-    explain: { find: collection, filter: { _probe: 1 } },
-    verbosity: 'queryPlanner',
-  });
-  return plan.filterPushdown !== false;
+export interface StoreCapabilities {
+  /** Whether `$in` on an indexed field is served by the index (one query for many keys). */
+  readonly indexedIn: boolean;
+}
+
+/** Asks the store's planner, on a collection that need not exist. */
+export async function storeCapabilities(db: Db, collection: string): Promise<StoreCapabilities> {
+  // Only the plan: MongoDB's default verbosity would run the query.
+  const plan = await retryTransient(() =>
+    db.command({
+      explain: { find: collection, filter: { _probe: { $in: [1, 2] } } },
+      verbosity: 'queryPlanner',
+    }),
+  );
+  return { indexedIn: plan.filterPushdown !== false };
+}
+
+/** How many equality lookups run at once where `$in` would scan. */
+const LOOKUPS_IN_FLIGHT = 16;
+
+/**
+ * Every document whose `field` is one of `values`, by the cheapest query the store serves from
+ * an index: one `$in`, or one equality lookup per value (a few at a time).
+ */
+export async function findEach<T extends Document>(
+  collection: Collection<T>,
+  capabilities: StoreCapabilities,
+  field: string,
+  values: readonly unknown[],
+  projection?: Document,
+): Promise<T[]> {
+  if (values.length === 0) return [];
+  const find = (filter: Filter<T>) =>
+    retryTransient(() => collection.find(filter, { projection }).toArray() as Promise<T[]>);
+  if (capabilities.indexedIn || values.length === 1)
+    return find({ [field]: values.length === 1 ? values[0] : { $in: [...values] } } as Filter<T>);
+  const found = await inParallel(values, LOOKUPS_IN_FLIGHT, (value) =>
+    find({ [field]: value } as Filter<T>),
+  );
+  return found.flat();
 }

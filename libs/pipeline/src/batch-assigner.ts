@@ -24,7 +24,8 @@ export interface InboundMessage {
 
 /** Learner state storage as the pipeline needs it: load some learners, save what changed. */
 export interface LearnerStateStore<Loaded extends { states: Map<number, UserState> }> {
-  load(userIds: readonly number[]): Promise<Loaded>;
+  /** `fromStore`: as stored now, after a conflict; otherwise a store may answer from memory. */
+  load(userIds: readonly number[], options?: { fromStore?: boolean }): Promise<Loaded>;
   /**
    * Resolves once the states are stored, with the learners whose state another writer changed
    * since load (their states are not written), and the writes that follow from the stored states
@@ -128,7 +129,7 @@ export class BatchAssigner<Loaded extends { states: Map<number, UserState> }> {
     for (let attempt = 1; pending.length > 0; attempt++) {
       if (attempt > MAX_ATTEMPTS)
         throw new Error(`learners ${pending.join(', ')} kept changing under this batch`);
-      const loaded = await this.store.load(pending);
+      const loaded = await this.store.load(pending, { fromStore: attempt > 1 });
       const attemptDecisions = new Map<number, string[]>();
       const resync = new Set<number>();
       for (const { index, event, position } of events) {

@@ -57,7 +57,14 @@ describe('learner state documents', () => {
 
   it('keep only what the store filters on as fields of their own', () => {
     const document = learnerStateDocument(stateContent(emptyUserState(9)), 0, new Date(0));
-    expect(Object.keys(document).sort()).toEqual(['_id', 'savedAt', 'state', 'userId', 'version']);
+    expect(Object.keys(document).sort()).toEqual([
+      '_id',
+      'block',
+      'savedAt',
+      'state',
+      'userId',
+      'version',
+    ]);
   });
 
   it('still read versions stored with nested fields, before the JSON encoding', () => {
