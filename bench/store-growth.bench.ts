@@ -86,6 +86,12 @@ const validated = validateExperimentsFile(BENCH_EXPERIMENTS);
 if (!validated.ok) throw new Error(validated.problems.join('\n'));
 const experiments = validated.value;
 
+let interrupted = false;
+/** Ends the run at the next check once a signal asked it to stop. */
+function checkInterrupted(): void {
+  if (interrupted) throw new Error('interrupted');
+}
+
 /** Every child process still running, so that cleanup can stop each by its PID. */
 const children = new Set<ChildProcess>();
 const workDir = mkdtempSync(join(tmpdir(), `${RUN}-`));
@@ -209,7 +215,10 @@ async function passThrough(admin: Admin): Promise<number> {
         if (done >= lines.length) finishedAt = performance.now();
       },
     });
-    while (finishedAt === 0) await sleep(50);
+    while (finishedAt === 0) {
+      checkInterrupted();
+      await sleep(50);
+    }
     return lines.length / ((finishedAt - first!) / 1000);
   } finally {
     await consumer.disconnect();
@@ -289,6 +298,7 @@ async function workerRun(admin: Admin, index: number): Promise<WorkerRun> {
     let firstCommitted = 0;
     let last = { done: 0, at: started };
     for (;;) {
+      checkInterrupted();
       if (hasExited(worker.process)) throw new Error(`worker exited early:\n${worker.log()}`);
       const done = await committed(admin, groupId, input);
       const now = performance.now();
@@ -329,6 +339,7 @@ async function fill(db: Db, fillFrom: number, fillTo: number): Promise<number> {
   const learnersPerChunk = FILL_CHUNK / 2;
   const started = performance.now();
   for (let from = fillFrom; from < fillTo; from += learnersPerChunk) {
+    checkInterrupted();
     const messages: InboundMessage[] = [];
     const to = Math.min(fillTo, from + learnersPerChunk);
     for (let n = from; n < to; n++) {
@@ -423,6 +434,7 @@ async function startAdminApi(): Promise<{ api: Child; base: string }> {
   const base = `http://127.0.0.1:${port}`;
   const deadline = performance.now() + 60_000;
   for (;;) {
+    checkInterrupted();
     if (hasExited(api.process)) throw new Error(`admin API exited:\n${api.log()}`);
     const health = await fetch(`${base}/health`).catch(() => undefined);
     if (health?.status === 200) return { api, base };
@@ -461,6 +473,7 @@ async function adminApi(): Promise<void> {
       let failed = 0;
       let empty = 0;
       for (const learner of learners) {
+        checkInterrupted();
         const started = performance.now();
         const response = await fetch(`${base}${path(learner)}`, { headers });
         const body = (await response.json()) as { assignments?: unknown[]; stored?: unknown };
@@ -480,6 +493,7 @@ async function adminApi(): Promise<void> {
       rows.push({ what: `admin ${label} @${FILL2}`, figure, ratio: problems || undefined });
     }
     for (let i = 1; i <= STATS_REQUESTS; i++) {
+      checkInterrupted();
       const started = performance.now();
       let figure: string;
       try {
@@ -560,6 +574,7 @@ async function main(): Promise<void> {
     const sizes = [0, FILL1, FILL2];
     const runs: WorkerRun[] = [];
     for (const [index, size] of sizes.entries()) {
+      checkInterrupted();
       if (index > 0) {
         const s = await fill(db, sizes[index - 1]!, size);
         const figure = `${s.toFixed(1)} s (${perSecond((size - sizes[index - 1]!) / s, 'learners')})`;
@@ -609,6 +624,7 @@ async function main(): Promise<void> {
     writeFileSync(file, `${[...log].join('\n')}\n`);
     const emptyDb = mongo.db(EMPTY_DB_NAME);
     await saveExperiments(emptyDb);
+    checkInterrupted();
     note('replaying into an empty store');
     const intoEmpty = await replay(file, EMPTY_DB_NAME);
     say(`replay --no-publish, ${REPLAY_LINES} lines, empty store: ${intoEmpty.toFixed(2)} s`);
@@ -626,6 +642,7 @@ async function main(): Promise<void> {
       },
     );
 
+    checkInterrupted();
     await adminApi();
   } finally {
     await admin.disconnect().catch(() => undefined);
@@ -637,11 +654,19 @@ async function main(): Promise<void> {
     say(`  ${what.padEnd(width)}  ${figure.padEnd(figureWidth)}  ${r ?? ''}`.trimEnd());
 }
 
+// Cleaning up while a step still writes would let it re-create what was dropped: a signal stops
+// the children and lets the step in hand end, and main's finally cleans up. A second one forces.
 for (const signal of ['SIGINT', 'SIGTERM'] as const)
-  process.once(signal, () => void cleanup().finally(() => process.exit(130)));
+  process.on(signal, () => {
+    if (interrupted) return void cleanup().finally(() => process.exit(130));
+    interrupted = true;
+    process.stderr.write(`${signal}: stopping after the step in hand, then cleaning up\n`);
+    for (const child of children) child.kill('SIGTERM');
+  });
 
 main()
   .catch((error: unknown) => {
+    if (interrupted) return void (process.exitCode = 130);
     process.stderr.write(
       `store growth bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
     );

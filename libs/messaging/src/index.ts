@@ -7,6 +7,7 @@ export { createKafka, ensureTopics } from './kafka-client';
 export {
   analyticsRecord,
   SEND_SLICE,
+  TRANSACTION_TIMEOUT_MS,
   TransactionalOutput,
   type BatchCommit,
   type PartitionBatchOutput,

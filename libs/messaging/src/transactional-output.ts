@@ -65,6 +65,16 @@ interface OwnedPartition {
 }
 
 /**
+ * How long the broker lets a transaction stay open before it aborts it. A partition's transaction
+ * opens at its first send, once the batch's states are stored, and stays open while the store
+ * writes the lookup copies (inserts and `_id` lookups, no scan: about a second for a 100k-line
+ * replay chunk) until its commit. While it is open, read_committed consumers of the analytics
+ * topic wait at it: 30 s bounds how long a hung writer can hold them, and leaves a slow store
+ * ample time; a batch that outlasts it fails its commit and is done again, losing nothing.
+ */
+export const TRANSACTION_TIMEOUT_MS = 30_000;
+
+/**
  * Publishes a batch's analytics messages and dead letters and commits its input offsets in one
  * Kafka transaction: read_committed consumers see all of it or none of it. The transactional id
  * belongs to the input partition, so whichever worker owns the partition next fences any worker
@@ -208,6 +218,7 @@ export class TransactionalOutput {
       transactionalId: `${this.options.transactionalIdPrefix}-${key}`,
       idempotent: true,
       maxInFlightRequests: 1,
+      transactionTimeout: TRANSACTION_TIMEOUT_MS,
     });
     const owned: OwnedPartition = {
       producer: producer.connect().then(async () => {

@@ -1,6 +1,12 @@
 import { analyticsMessageOf, type AnalyticsMessage } from '@assigner/contracts';
 import { parseIsoMicros } from '@assigner/domain';
-import { analyticsRecord, createKafka, ensureTopics, SEND_SLICE } from '@assigner/messaging';
+import {
+  analyticsRecord,
+  createKafka,
+  ensureTopics,
+  SEND_SLICE,
+  TRANSACTION_TIMEOUT_MS,
+} from '@assigner/messaging';
 import { LearnerStateRepository } from '@assigner/persistence';
 import { SingleBar } from 'cli-progress';
 import { randomUUID } from 'node:crypto';
@@ -51,6 +57,7 @@ export async function republish(options: RepublishOptions): Promise<void> {
       transactionalId: `${config.KAFKA_CLIENT_ID}-republish-${randomUUID()}`,
       idempotent: true,
       maxInFlightRequests: 1,
+      transactionTimeout: TRANSACTION_TIMEOUT_MS,
     });
     await producer.connect();
     const started = Date.now();
