@@ -93,6 +93,24 @@ describe('learner states in the store', () => {
     expect(await coursesOf()).toContain('course-v1:edX+E+1');
   });
 
+  it('gives a writer working from its cache a conflict once another writer moved on', async () => {
+    const cached = new LearnerStateRepository(db, { cacheSize: 10 });
+    const first = await cached.load([USER]);
+    enrolledIn(first.states.get(USER)!, 'course-v1:edX+A+1');
+    expect((await cached.save(first)).conflicts).toEqual([]);
+    // Another writer adds three versions: the one after the cached version is deleted meanwhile.
+    for (const course of ['course-v1:edX+B+1', 'course-v1:edX+C+1', 'course-v1:edX+D+1'])
+      await advance(course);
+
+    const fromCache = await cached.load([USER]);
+    expect([...fromCache.states.get(USER)!.enrollments.keys()]).toEqual(['course-v1:edX+A+1']);
+    enrolledIn(fromCache.states.get(USER)!, 'course-v1:edX+Stale+1');
+    expect((await cached.save(fromCache)).conflicts).toEqual([USER]);
+    // Read again, as the pipeline does after a conflict: the latest state, not the cached one.
+    const fresh = await cached.load([USER]);
+    expect(fresh.states.get(USER)!.enrollments.size).toBe(4);
+  });
+
   it('reads learners through indexes: every lookup the store runs is served by one', async () => {
     await advance('course-v1:edX+A+1');
     const names = (await db.collection('learner_states').listIndexes().toArray()).map(

@@ -172,11 +172,13 @@ export class LearnerStateRepository {
         const versions = read.get(id) ?? [];
         const latest = versions.pop();
         // Version 0 stays (see the class): it is never among those to delete.
-        if (latest)
+        if (latest) {
           version = {
             document: latest,
             older: versions.filter((v) => v.version > 0).map(({ _id }) => _id),
           };
+          this.cache?.set(id, version);
+        }
       }
       const state = version ? stateOf(version.document) : emptyUserState(id);
       loaded.states.set(id, state);
