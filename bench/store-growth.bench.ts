@@ -66,6 +66,7 @@ const REPLAY_FIRST_ID = 5_000_001;
 const ADMIN_REQUESTS = 200;
 const STATS_REQUESTS = 3;
 const STATS_TIMEOUT_MS = 120_000;
+const LOOKUP_TIMEOUT_MS = 60_000;
 const EXPERIMENT = 'course_experience.animated_exy';
 const ADMIN_SECRET = '0123456789abcdef0123';
 const GROUP_ID_NOT_FOUND = 69;
@@ -380,7 +381,6 @@ async function saveExperiments(db: Db): Promise<void> {
 }
 
 /** Runs the CLI to its end; the time includes the process's start, as an operator sees it. */
-/** Runs the CLI to its end; the time includes the process's start, as an operator sees it. */
 async function cli(args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   const started = performance.now();
   const run = spawnChild(CLI, args, env);
@@ -475,7 +475,10 @@ async function adminApi(): Promise<void> {
       for (const learner of learners) {
         checkInterrupted();
         const started = performance.now();
-        const response = await fetch(`${base}${path(learner)}`, { headers });
+        const response = await fetch(`${base}${path(learner)}`, {
+          headers,
+          signal: AbortSignal.timeout(LOOKUP_TIMEOUT_MS),
+        });
         const body = (await response.json()) as { assignments?: unknown[]; stored?: unknown };
         times.push(performance.now() - started);
         if (response.status !== 200) failed += 1;
@@ -585,9 +588,12 @@ async function main(): Promise<void> {
       runs.push(run);
       const empty = runs[0]!;
       const rss = run.peakRssKb === undefined ? 'n/a' : `${Math.round(run.peakRssKb / 1024)} MB`;
+      const vsEmpty = (value: number, of: number) =>
+        index === 0 ? '' : ` (${ratio(value / of)} of empty)`;
+      // The stored learners are the fill's, plus the earlier runs' new ones (events/20 each).
       say(
-        `worker, ${size} learners stored: ${perSecond(run.withStart)} with start (${ratio(run.withStart / empty.withStart)} of empty), ` +
-          `${perSecond(run.steady)} from first commit (${ratio(run.steady / empty.steady)} of empty), peak RSS ${rss}`,
+        `worker, ${size} learners stored: ${perSecond(run.withStart)} with start${vsEmpty(run.withStart, empty.withStart)}, ` +
+          `${perSecond(run.steady)} from first commit${vsEmpty(run.steady, empty.steady)}, peak RSS ${rss}`,
       );
       if (index === 0)
         say(

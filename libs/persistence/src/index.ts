@@ -16,4 +16,8 @@ export {
 } from './learner-state.documents';
 export { LearnerStateRepository, type LoadedStates } from './learner-state.repository';
 export { InjectDb, MONGO_DB, MongoHealthIndicator, MongoModule } from './mongo.module';
-export { AssignmentCountsQuery } from './assignment-counts.query';
+export {
+  AssignmentCountsQuery,
+  COUNT_TIME_LIMIT_MS,
+  CountTimeLimitExceeded,
+} from './assignment-counts.query';

@@ -1,16 +1,21 @@
 import { statsView, type StatsView } from '@assigner/contracts';
 import { summarizeBucketCounts } from '@assigner/domain';
-import { AssignmentCountsQuery, ExperimentRepository } from '@assigner/persistence';
-import { Controller, Get, Param } from '@nestjs/common';
+import {
+  AssignmentCountsQuery,
+  CountTimeLimitExceeded,
+  ExperimentRepository,
+} from '@assigner/persistence';
+import { Controller, Get, HttpStatus, Param } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiServiceUnavailableResponse,
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { notFound } from '../http/problem';
+import { notFound, ProblemException } from '../http/problem';
 import { ExperimentNamePipe } from '../http/request-validation';
 
 @ApiTags('assignments')
@@ -31,13 +36,22 @@ export class StatsController {
   })
   @ApiOkResponse({ description: 'The counts and checks' })
   @ApiNotFoundResponse({ description: 'No such experiment' })
+  @ApiServiceUnavailableResponse({
+    description: 'The store could not count the assignments in time (see COUNT_TIME_LIMIT_MS)',
+  })
   async stats(@Param('name', ExperimentNamePipe) name: string): Promise<StatsView> {
     const stored = await this.experiments.get(name);
     if (!stored) throw notFound(`no experiment named ${name}`);
     const [rows, range] = await Promise.all([
       this.counts.bucketCounts(name),
       this.counts.decidedRange(name),
-    ]);
+    ]).catch((error: unknown) => {
+      if (!(error instanceof CountTimeLimitExceeded)) throw error;
+      throw new ProblemException(
+        HttpStatus.SERVICE_UNAVAILABLE,
+        `the assignments of ${name} could not be counted: ${error.message}`,
+      );
+    });
     const { numBuckets } = stored.experiment;
     return statsView(name, numBuckets, summarizeBucketCounts(numBuckets, rows), range);
   }
