@@ -6,13 +6,12 @@
 // - replay again: the same history a second time, which changes nothing;
 // - simulate: the same pipeline in memory, no services.
 import { ExperimentRepository } from '@assigner/persistence';
-import { validateExperimentsFile } from '@assigner/contracts';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
-import { BENCH_EXPERIMENTS, syntheticTrackingLog } from './synthetic-log';
+import { BENCH_EXPERIMENTS, benchExperiments, syntheticTrackingLog } from './synthetic-log';
 
 const ROOT = join(__dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'apps', 'cli', 'src', 'main.js');
@@ -31,8 +30,7 @@ writeFileSync(
 );
 const experimentsFile = join(dir, 'experiments.json');
 writeFileSync(experimentsFile, JSON.stringify(BENCH_EXPERIMENTS));
-const validated = validateExperimentsFile(BENCH_EXPERIMENTS);
-if (!validated.ok) throw new Error(validated.problems.join('\n'));
+const experiments = benchExperiments();
 
 function timed(args: string[], env: NodeJS.ProcessEnv = process.env): number {
   const started = process.hrtime.bigint();
@@ -54,7 +52,7 @@ async function main(): Promise<void> {
     for (const attempt of [1, 2]) {
       const id = `bench_replay_${randomBytes(3).toString('hex')}`;
       const db = mongo.db(id);
-      for (const experiment of validated.ok ? validated.value : [])
+      for (const experiment of experiments)
         await new ExperimentRepository(db).save(experiment, { actor: 'bench' });
       const env = { ...process.env, MONGO_DB: id, ANALYTICS_TOPIC: `${id}-analytics` };
       const args = [

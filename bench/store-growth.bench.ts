@@ -10,7 +10,6 @@
 // 5. admin API latencies (explain, lookups by id and username, stats) on the full store.
 // Everything it makes (topics and databases named bench-growth-* / bench_growth_*, processes) is
 // removed at the end, also on failure or Ctrl-C.
-import { validateExperimentsFile } from '@assigner/contracts';
 import { ExperimentRepository, LearnerStateRepository } from '@assigner/persistence';
 import { BatchAssigner, type InboundMessage } from '@assigner/pipeline';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -25,7 +24,7 @@ import { Kafka, KafkaJSDeleteGroupsError, logLevel, type Admin, type Producer } 
 import { MongoClient, type Db } from 'mongodb';
 import {
   BENCH_COURSES,
-  BENCH_EXPERIMENTS,
+  benchExperiments,
   coursewareViewLine,
   enrollmentLine,
   logStamp,
@@ -83,9 +82,7 @@ const kafka = new Kafka({
   logLevel: logLevel.NOTHING,
 });
 const mongo = new MongoClient(MONGO_URL);
-const validated = validateExperimentsFile(BENCH_EXPERIMENTS);
-if (!validated.ok) throw new Error(validated.problems.join('\n'));
-const experiments = validated.value;
+const experiments = benchExperiments();
 
 let interrupted = false;
 /** Ends the run at the next check once a signal asked it to stop. */

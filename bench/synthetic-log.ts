@@ -2,6 +2,9 @@
 // page views of learners already enrolled, with new enrollments, management-command enrollments
 // without a username, anonymous views, events of other types and invalid lines.
 
+import { validateExperimentsFile } from '@assigner/contracts';
+import type { Experiment } from '@assigner/domain';
+
 /** mulberry32: a tiny seeded PRNG, so every run writes the same file. */
 function random(seed: number): () => number {
   let state = seed >>> 0;
@@ -178,4 +181,11 @@ export function userKey(line: string): string | null {
   } catch {
     return null;
   }
+}
+
+/** BENCH_EXPERIMENTS as the engine takes them. */
+export function benchExperiments(): Experiment[] {
+  const validated = validateExperimentsFile(BENCH_EXPERIMENTS);
+  if (!validated.ok) throw new Error(validated.problems.join('\n'));
+  return validated.value;
 }

@@ -10,8 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
-import { validateExperimentsFile } from '@assigner/contracts';
-import { BENCH_EXPERIMENTS, syntheticTrackingLog, userKey } from './synthetic-log';
+import { benchExperiments, syntheticTrackingLog, userKey } from './synthetic-log';
 
 const ROOT = join(__dirname, '..', '..');
 const { KAFKA_BROKERS, MONGO_URL } = process.env;
@@ -26,9 +25,7 @@ const kafka = new Kafka({
   logLevel: logLevel.NOTHING,
 });
 const mongo = new MongoClient(MONGO_URL);
-const validated = validateExperimentsFile(BENCH_EXPERIMENTS);
-if (!validated.ok) throw new Error(validated.problems.join('\n'));
-const experiments = validated.value;
+const experiments = benchExperiments();
 
 async function prepare(name: string, lines: string[]) {
   const id = `bench-${name}-${randomBytes(3).toString('hex')}`;
