@@ -11,7 +11,8 @@
 // Everything it makes (topics and databases named bench-growth-* / bench_growth_*, processes) is
 // removed at the end, also on failure or Ctrl-C.
 import { ExperimentRepository, LearnerStateRepository } from '@assigner/persistence';
-import { BatchAssigner, type InboundMessage } from '@assigner/pipeline';
+import type { InboundMessage } from '@assigner/contracts';
+import { BatchAssigner } from '@assigner/pipeline';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';

@@ -5,6 +5,7 @@ export {
   validateExperimentsFile,
   type Validated,
 } from './experiments/validate-experiments';
+export { type DeadLetter, type InboundMessage } from './inbound/inbound-message';
 export { parseInbound, type InboundHeaders, type InboundResult } from './inbound/parse-inbound';
 export {
   analyticsMessageOf,

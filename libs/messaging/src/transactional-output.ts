@@ -1,5 +1,5 @@
 import type { AnalyticsMessage } from '@assigner/contracts';
-import type { DeadLetter } from '@assigner/pipeline';
+import type { DeadLetter } from '@assigner/contracts';
 import type { IHeaders, Kafka, Message, Producer, Transaction } from 'kafkajs';
 import type { Logger } from 'pino';
 import { fetchStableCommittedOffsets } from './stable-committed-offsets';

@@ -2,7 +2,8 @@ import {
   analyticsMessageOf,
   parseInbound,
   type AnalyticsMessage,
-  type InboundHeaders,
+  type DeadLetter,
+  type InboundMessage,
 } from '@assigner/contracts';
 import {
   applyEvent,
@@ -13,14 +14,6 @@ import {
   type SourcePosition,
   type UserState,
 } from '@assigner/domain';
-
-/** One input message with where it came from. */
-export interface InboundMessage {
-  value: string | Buffer | null;
-  key?: Buffer | string | null;
-  headers?: InboundHeaders;
-  position: SourcePosition;
-}
 
 /** Learner state storage as the pipeline needs it: load some learners, save what changed. */
 export interface LearnerStateStore<Loaded extends { states: Map<number, UserState> }> {
@@ -36,13 +29,6 @@ export interface LearnerStateStore<Loaded extends { states: Map<number, UserStat
     loaded: Loaded,
     options: { resync: readonly number[] },
   ): Promise<{ conflicts: number[]; derived: Promise<void> }>;
-}
-
-export interface DeadLetter {
-  message: InboundMessage;
-  reason: string;
-  /** Where the message came from, as headers; by default its topic, partition and offset. */
-  origin?: Readonly<Record<string, string>>;
 }
 
 export interface BatchCounts {

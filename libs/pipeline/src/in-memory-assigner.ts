@@ -1,6 +1,7 @@
 import type { AnalyticsMessage } from '@assigner/contracts';
 import { namespacedName, type AssignmentRecord, type Experiment } from '@assigner/domain';
-import { BatchAssigner, type DeadLetter, type InboundMessage } from './batch-assigner';
+import type { DeadLetter, InboundMessage } from '@assigner/contracts';
+import { BatchAssigner } from './batch-assigner';
 import { MemoryLearnerStore } from './memory-learner-store';
 
 export interface RunSummary {

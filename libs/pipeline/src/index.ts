@@ -2,8 +2,6 @@ export {
   BatchAssigner,
   type BatchCounts,
   type BatchResult,
-  type DeadLetter,
-  type InboundMessage,
   type LearnerStateStore,
   type ProcessOptions,
 } from './batch-assigner';

@@ -17,10 +17,9 @@ describe('running store commands a few at a time', () => {
 
   it('fails with the first failure', async () => {
     await expect(
-      inParallel([1, 2, 3], 2, async (item) => {
-        if (item === 2) throw new Error('store unreachable');
-        return item;
-      }),
+      inParallel([1, 2, 3], 2, (item) =>
+        item === 2 ? Promise.reject(new Error('store unreachable')) : Promise.resolve(item),
+      ),
     ).rejects.toThrow('store unreachable');
   });
 

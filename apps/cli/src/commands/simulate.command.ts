@@ -1,6 +1,6 @@
-import { validateExperimentsFile } from '@assigner/contracts';
+import { validateExperimentsFile, type InboundMessage } from '@assigner/contracts';
 import type { Experiment } from '@assigner/domain';
-import { InMemoryAssigner, type InboundMessage, type RunSummary } from '@assigner/pipeline';
+import { InMemoryAssigner, type RunSummary } from '@assigner/pipeline';
 import { SingleBar } from 'cli-progress';
 import { readFileSync } from 'node:fs';
 import { JsonLinesWriter } from '../io/json-lines-writer';

@@ -1,8 +1,8 @@
 import type { AppConfig } from '@assigner/config';
-import type { AnalyticsMessage } from '@assigner/contracts';
+import type { AnalyticsMessage, DeadLetter, InboundMessage } from '@assigner/contracts';
 import type { Experiment, LearnerEvent, UserState } from '@assigner/domain';
 import type { TransactionalOutput } from '@assigner/messaging';
-import type { BatchAssigner, BatchResult, DeadLetter, InboundMessage } from '@assigner/pipeline';
+import type { BatchAssigner, BatchResult } from '@assigner/pipeline';
 import type { ReplayCheckpoint } from './replay-checkpoint';
 import type { ReplayTotals } from './replay-totals';
 

@@ -2,12 +2,8 @@ import type { AppConfig, StoreConfig } from '@assigner/config';
 import { namespacedName, parseIsoMicros, type Experiment, type UserState } from '@assigner/domain';
 import { createKafka, ensureTopics, TransactionalOutput } from '@assigner/messaging';
 import { ExperimentRepository, LearnerStateRepository } from '@assigner/persistence';
-import {
-  BatchAssigner,
-  MemoryLearnerStore,
-  type InboundMessage,
-  type LearnerStateStore,
-} from '@assigner/pipeline';
+import { BatchAssigner, MemoryLearnerStore, type LearnerStateStore } from '@assigner/pipeline';
+import type { InboundMessage } from '@assigner/contracts';
 import { SingleBar } from 'cli-progress';
 import type { Kafka } from 'kafkajs';
 import { randomUUID } from 'node:crypto';

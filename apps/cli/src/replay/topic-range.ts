@@ -1,7 +1,6 @@
 import type { AppConfig } from '@assigner/config';
-import type { InboundHeaders } from '@assigner/contracts';
+import type { InboundHeaders, InboundMessage } from '@assigner/contracts';
 import { fetchStableCommittedOffsets } from '@assigner/messaging';
-import type { InboundMessage } from '@assigner/pipeline';
 import { SingleBar } from 'cli-progress';
 import type { Kafka } from 'kafkajs';
 import { addBatch } from './replay-totals';
