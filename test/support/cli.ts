@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
 export const ROOT = join(__dirname, '..', '..');
@@ -42,28 +42,33 @@ export function assignerAsync(
   env: NodeJS.ProcessEnv,
   interruptAfterMs?: number,
 ): Promise<AsyncRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [join(ROOT, 'dist', 'apps', 'cli', 'src', 'main.js'), ...args],
-      {
-        env,
-      },
-    );
+  const run = startAssigner(args, env);
+  const timer =
+    interruptAfterMs === undefined
+      ? undefined
+      : setTimeout(() => run.child.kill('SIGINT'), interruptAfterMs);
+  return run.done.finally(() => clearTimeout(timer));
+}
+
+/** Starts the built CLI; `done` resolves when it exits, however it does. */
+export function startAssigner(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): { child: ChildProcess; done: Promise<AsyncRun> } {
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, 'dist', 'apps', 'cli', 'src', 'main.js'), ...args],
+    { env },
+  );
+  const done = new Promise<AsyncRun>((resolve, reject) => {
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer =
-      interruptAfterMs === undefined
-        ? undefined
-        : setTimeout(() => child.kill('SIGINT'), interruptAfterMs);
     child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
   });
+  return { child, done };
 }
 
 export interface ReplaySummary {

@@ -30,11 +30,12 @@ export async function waitFor(
   what: string,
   check: () => Promise<boolean>,
   timeoutMs: number,
+  intervalMs = 250,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
 

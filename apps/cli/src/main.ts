@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { errorText } from '@assigner/messaging';
 import { Command, CommanderError, Option } from 'commander';
 import { bucketOne, bucketStdin } from './commands/bucket.command';
 import { applyExperiments, getExperiment, listExperiments } from './commands/experiments.command';
@@ -151,7 +152,10 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`assigner: ${error.message}\n`);
       return EXIT_USAGE;
     }
-    process.stderr.write(`assigner: ${(error as Error).stack ?? String(error)}\n`);
+    // One line a user can act on; the stack only when asked for.
+    process.stderr.write(
+      `assigner: ${errorText(error)}\n${process.env.ASSIGNER_DEBUG ? `${(error as Error).stack}\n` : ''}`,
+    );
     return EXIT_FAILURE;
   }
 }

@@ -5,6 +5,7 @@ import { LearnerStateRepository } from '@assigner/persistence';
 import { NestFactory } from '@nestjs/core';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import { ExperimentCatalog } from './experiment-catalog.service';
+import { OpenChunkSweeper } from './open-chunk-sweeper.service';
 import { WorkerModule } from './worker.module';
 
 async function main(): Promise<void> {
@@ -16,13 +17,18 @@ async function main(): Promise<void> {
   const logger = (await app.resolve(PinoLogger)).logger;
   const partitions = config.TOPIC_PARTITIONS;
   await ensureTopics(createKafka(config, logger, 'worker-admin'), [
-    ...config.INPUT_TOPICS.map((topic) => ({ topic, numPartitions: partitions })),
-    { topic: config.ANALYTICS_TOPIC, numPartitions: partitions },
-    { topic: config.DLQ_TOPIC, numPartitions: partitions },
+    ...config.INPUT_TOPICS.map((topic) => ({
+      topic,
+      setting: 'INPUT_TOPICS',
+      numPartitions: partitions,
+    })),
+    { topic: config.ANALYTICS_TOPIC, setting: 'ANALYTICS_TOPIC', numPartitions: partitions },
+    { topic: config.DLQ_TOPIC, setting: 'DLQ_TOPIC', numPartitions: partitions },
   ]);
 
   await app.get(LearnerStateRepository).ensureIndexes();
   await app.get(ExperimentCatalog).start();
+  app.get(OpenChunkSweeper).start();
 
   app.connectMicroservice({ strategy: app.get(KafkaBatchServer) }, { inheritAppConfig: true });
   await app.startAllMicroservices();

@@ -1,13 +1,20 @@
 import { AppConfig, AppConfigModule } from '@assigner/config';
 import { createKafka, KafkaBatchServer, TransactionalOutput } from '@assigner/messaging';
 import { LoggingModule } from '@assigner/observability';
-import { LearnerStateRepository, MONGO_DB, MongoModule } from '@assigner/persistence';
+import { OpenChunkTakeover } from '@assigner/backfill';
+import {
+  LearnerStateRepository,
+  MONGO_DB,
+  MongoModule,
+  OpenChunkRepository,
+} from '@assigner/persistence';
 import { Controller, Get, Header, Module, type DynamicModule } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import type { Db } from 'mongodb';
 import { PinoLogger } from 'nestjs-pino';
 import { AssignmentBatchHandler } from './assignment-batch.handler';
 import { ExperimentCatalog } from './experiment-catalog.service';
+import { OpenChunkSweeper } from './open-chunk-sweeper.service';
 import { WorkerHealthController } from './worker-health.controller';
 import { WorkerMetrics } from './worker-metrics';
 
@@ -52,6 +59,26 @@ export class WorkerModule {
               dlqTopic: cfg.DLQ_TOPIC,
               logger: logger.logger,
             }),
+        },
+        {
+          provide: OpenChunkSweeper,
+          inject: [MONGO_DB, LearnerStateRepository, AppConfig, PinoLogger],
+          useFactory: (
+            db: Db,
+            states: LearnerStateRepository,
+            cfg: AppConfig,
+            logger: PinoLogger,
+          ) =>
+            new OpenChunkSweeper(
+              new OpenChunkTakeover(new OpenChunkRepository(db), states, {
+                kafka: createKafka(cfg, logger.logger, 'worker-takeover'),
+                brokers: cfg.KAFKA_BROKERS,
+                clientId: `${cfg.KAFKA_CLIENT_ID}-worker-takeover`,
+                topicPartitions: cfg.TOPIC_PARTITIONS,
+                logger: logger.logger,
+              }),
+              logger,
+            ),
         },
         {
           provide: AssignmentBatchHandler,

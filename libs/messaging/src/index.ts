@@ -3,7 +3,13 @@ export {
   type BatchHandler,
   type KafkaBatchServerOptions,
 } from './kafka-batch.server';
-export { createKafka, ensureTopics } from './kafka-client';
+export {
+  createKafka,
+  ensureTopics,
+  errorText,
+  TopicSetupError,
+  type NeededTopic,
+} from './kafka-client';
 export {
   analyticsRecord,
   SEND_SLICE,

@@ -1,5 +1,5 @@
 import type { AppConfig } from '@assigner/config';
-import { Kafka, logLevel, type ITopicConfig, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel, type LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
 
 const PINO_LEVEL: Record<logLevel, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -13,6 +13,16 @@ const PINO_LEVEL: Record<logLevel, 'error' | 'warn' | 'info' | 'debug'> = {
 // Keys are hashed with the Java client's murmur2 either way; the notice about it is noise.
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
 
+/**
+ * kafkajs warns at each idempotent producer whose retries are limited. Ours are limited so that
+ * an outage surfaces as an error instead of a send that never returns, and that cannot cost
+ * exactly-once: every send is inside a transaction, and on any failure the transaction is aborted
+ * and its producer replaced (read_committed consumers never see an aborted transaction's records).
+ */
+const LIMITED_RETRIES_WARNING =
+  'Limiting retries for the idempotent producer may invalidate EoS guarantees';
+let limitedRetriesExplained = false;
+
 /** A kafkajs client whose own logs go through pino, so every line is structured JSON. */
 export function createKafka(config: AppConfig, logger: Logger, clientSuffix: string): Kafka {
   return new Kafka({
@@ -24,22 +34,69 @@ export function createKafka(config: AppConfig, logger: Logger, clientSuffix: str
       () =>
       ({ namespace, level, log }: LogEntry) => {
         const { message, ...extra } = log;
+        if (message === LIMITED_RETRIES_WARNING) {
+          if (!limitedRetriesExplained)
+            logger.info(
+              { kafka: namespace },
+              'producer retries are limited on purpose: every send is in a transaction, aborted and its producer replaced on any failure, so exactly-once holds',
+            );
+          limitedRetriesExplained = true;
+          return;
+        }
         logger[PINO_LEVEL[level]]({ kafka: namespace, ...extra }, message);
       },
   });
 }
 
-/** Creates the topics that do not exist yet; existing ones are left as they are. */
-export async function ensureTopics(kafka: Kafka, topics: ITopicConfig[]): Promise<void> {
+/** A topic a program writes or reads, with the setting that names it (for error messages). */
+export interface NeededTopic {
+  topic: string;
+  /** The configuration setting or option the topic's name comes from, e.g. `DLQ_TOPIC`. */
+  setting: string;
+  numPartitions: number;
+}
+
+/** A topic could not be listed or created: says which, from which setting, and why. */
+export class TopicSetupError extends Error {
+  override readonly name = 'TopicSetupError';
+}
+
+/**
+ * Creates the topics that do not exist yet, with `numPartitions` (the `TOPIC_PARTITIONS`
+ * setting); existing ones are left as they are. Fails with one line naming the topic and its
+ * setting.
+ */
+export async function ensureTopics(kafka: Kafka, topics: readonly NeededTopic[]): Promise<void> {
   const admin = kafka.admin();
-  await admin.connect();
+  const named = topics.map(({ topic, setting }) => `${topic} (${setting})`).join(', ');
   try {
+    await admin.connect();
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((topic) => !existing.has(topic.topic));
     if (missing.length > 0) {
-      await admin.createTopics({ topics: missing, waitForLeaders: true });
+      await admin.createTopics({
+        topics: missing.map(({ topic, numPartitions }) => ({ topic, numPartitions })),
+        waitForLeaders: true,
+      });
     }
+  } catch (error) {
+    throw new TopicSetupError(
+      `could not make sure the topics ${named} exist, with TOPIC_PARTITIONS=${topics[0]?.numPartitions}: ${errorText(error)}`,
+      { cause: error },
+    );
   } finally {
-    await admin.disconnect();
+    await admin.disconnect().catch(() => undefined);
   }
+}
+
+/** A kafkajs error's message with the broker's reason it wraps, on one line. */
+export function errorText(error: unknown): string {
+  const parts: string[] = [];
+  for (let current: unknown = error; current instanceof Error && parts.length < 4;) {
+    if (!parts.includes(current.message)) parts.push(current.message);
+    const next: unknown =
+      (current as Error & { originalError?: unknown }).originalError ?? current.cause;
+    current = next;
+  }
+  return parts.join(': ') || String(error);
 }

@@ -21,3 +21,12 @@ export {
   COUNT_TIME_LIMIT_MS,
   CountTimeLimitExceeded,
 } from './assignment-counts.query';
+export {
+  OPEN_CHUNK_KEEP_ALIVE_MS,
+  OPEN_CHUNK_STALE_AFTER_MS,
+  OpenChunk,
+  OpenChunkRepository,
+  type ChunkProgress,
+  type ChunkWriter,
+  type OpenChunkDocument,
+} from './open-chunk.repository';

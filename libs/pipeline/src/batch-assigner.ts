@@ -48,6 +48,15 @@ export interface ProcessOptions {
    * store still writes what follows from them: so that sending them can overlap those writes.
    */
   onDecided?: (analytics: readonly AnalyticsMessage[]) => void;
+  /**
+   * Awaited before each attempt stores states, with the learners it stores or re-emits changes
+   * of, and (the first time) the batch's dead letters: so that the caller can record what it is
+   * about to store before it is stored, for whoever must publish it if the caller cannot.
+   */
+  beforeStore?: (attempt: {
+    learners: number[];
+    deadLetters: readonly DeadLetter[];
+  }) => Promise<void>;
 }
 
 export interface BatchResult {
@@ -118,11 +127,13 @@ export class BatchAssigner<Loaded extends { states: Map<number, UserState> }> {
       const loaded = await this.store.load(pending, { fromStore: attempt > 1 });
       const attemptDecisions = new Map<number, string[]>();
       const resync = new Set<number>();
+      const changed = new Set<number>();
       for (const { index, event, position } of events) {
         const state = loaded.states.get(event.userId);
         if (!state) continue;
         const outcome = applyEvent(state, event, experiments, position);
         if (outcome.changes.some((change) => change.redelivered)) resync.add(event.userId);
+        if (outcome.changes.length > 0) changed.add(event.userId);
         produced.set(index, outcome.changes);
         const keys = attemptDecisions.get(event.userId) ?? [];
         for (const { experiment, decision } of outcome.decisions) {
@@ -132,6 +143,10 @@ export class BatchAssigner<Loaded extends { states: Map<number, UserState> }> {
         }
         attemptDecisions.set(event.userId, keys);
       }
+      await options.beforeStore?.({
+        learners: [...changed],
+        deadLetters: attempt === 1 ? deadLetters : [],
+      });
       const saved = await this.store.save(loaded, { resync: [...resync] });
       const { conflicts } = saved;
       // Awaited below; a failure before then must not go unhandled.
@@ -144,6 +159,9 @@ export class BatchAssigner<Loaded extends { states: Map<number, UserState> }> {
       }
       pending = conflicts;
     }
+    // Dead letters alone, nothing stored: recorded all the same, to be published with the batch.
+    if (events.length === 0 && deadLetters.length > 0)
+      await options.beforeStore?.({ learners: [], deadLetters });
     const changes = [...produced.entries()].sort(([a], [b]) => a - b).flatMap(([, list]) => list);
     const analytics = changes.map((change) => analyticsMessageOf(change.assignment, change.change));
     options.onDecided?.(analytics);

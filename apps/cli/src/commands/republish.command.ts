@@ -40,7 +40,9 @@ export async function republish(options: RepublishOptions): Promise<void> {
   const experiments = new Set(options.experiment);
   const config = appConfig();
   const kafka = createKafka(config, pino({ level: 'warn' }, pino.destination(2)), 'republish');
-  await ensureTopics(kafka, [{ topic: options.topic, numPartitions: config.TOPIC_PARTITIONS }]);
+  await ensureTopics(kafka, [
+    { topic: options.topic, setting: '--topic', numPartitions: config.TOPIC_PARTITIONS },
+  ]);
 
   await withStore(config, async (db) => {
     const repository = new LearnerStateRepository(db);

@@ -2,6 +2,7 @@ import type { AppConfig } from '@assigner/config';
 import type { AnalyticsMessage, DeadLetter, InboundMessage } from '@assigner/contracts';
 import type { Experiment, LearnerEvent, UserState } from '@assigner/domain';
 import type { TransactionalOutput } from '@assigner/messaging';
+import type { ChunkWriter, OpenChunk, OpenChunkRepository } from '@assigner/persistence';
 import type { BatchAssigner, BatchResult } from '@assigner/pipeline';
 import type { ReplayCheckpoint } from './replay-checkpoint';
 import type { ReplayTotals } from './replay-totals';
@@ -12,7 +13,8 @@ export interface ReplayRun {
   assigner: BatchAssigner<{ states: Map<number, UserState> }>;
   experiments: readonly Experiment[];
   accept: (event: LearnerEvent) => boolean;
-  output?: TransactionalOutput;
+  /** When publishing. */
+  output?: ReplayOutput;
   /** Resolves once the topics the output publishes to exist. */
   topicsReady: Promise<void>;
   /** Send invalid lines of files to the dead-letter topic, saying which file and line. */
@@ -29,29 +31,63 @@ export interface ReplayRun {
   save: (progress: ReplayCheckpoint['progress']) => void;
 }
 
+/** Where a publishing replay's chunks go: its transactions, and the record of its open chunks. */
+export interface ReplayOutput {
+  transactions: TransactionalOutput;
+  openChunks: OpenChunkRepository;
+  writer: ChunkWriter;
+}
+
 /** The replay's own consumer group: its progress, committed with its messages. */
 export const replayGroupId = (config: Pick<AppConfig, 'KAFKA_CLIENT_ID'>, runId: string): string =>
   `${config.KAFKA_CLIENT_ID}-replay-${runId}`;
 
 /**
  * Decides and stores a chunk; when publishing, in one transaction with the chunk's progress (the
- * input's next offset), its messages going out while the store writes the lookup copies. Resolves
- * once committed, with the dead letters published (or, when not publishing, that would have been).
+ * input's next offset), its messages going out while the store writes the lookup copies. The
+ * chunk is recorded as open before its states are stored and closed once committed: if this
+ * process cannot commit it, another writer publishes what it stored (see `OpenChunkTakeover`).
+ * Resolves once committed, with the dead letters published (or, when not publishing, that would
+ * have been).
  */
 export async function applyChunk(
   run: ReplayRun,
   progress: { topic: string; partition: number; nextOffset: number },
   messages: readonly InboundMessage[],
-  deadLettersOf: (result: BatchResult) => DeadLetter[],
+  deadLettersOf: (deadLetters: readonly DeadLetter[]) => DeadLetter[],
 ): Promise<{ result: BatchResult; deadLetters: DeadLetter[] }> {
-  const decide = async (send?: (analytics: readonly AnalyticsMessage[]) => void) => {
+  const decide = async (
+    send?: (analytics: readonly AnalyticsMessage[]) => void,
+    chunk?: OpenChunk,
+  ) => {
     const result = await run.assigner.process(messages, run.experiments, {
       accept: run.accept,
       onDecided: send,
+      beforeStore: chunk
+        ? ({ learners, deadLetters }) => chunk.record(learners, deadLettersOf(deadLetters))
+        : undefined,
     });
-    return { nextOffset: String(progress.nextOffset), deadLetters: deadLettersOf(result), result };
+    return {
+      nextOffset: String(progress.nextOffset),
+      deadLetters: deadLettersOf(result.deadLetters),
+      result,
+    };
   };
   if (!run.output) return decide();
   await run.topicsReady;
-  return run.output.publishAsDecided(progress.topic, progress.partition, decide);
+  const source = messages[0]?.position.source ?? `replay:${run.runId}`;
+  const { transactions, openChunks, writer } = run.output;
+  const chunk = openChunks.begin(writer, progress, source);
+  try {
+    const committed = await transactions.publishAsDecided(
+      progress.topic,
+      progress.partition,
+      (send) => decide(send, chunk),
+    );
+    await chunk.commit();
+    return committed;
+  } catch (error) {
+    await chunk.abort();
+    throw error;
+  }
 }

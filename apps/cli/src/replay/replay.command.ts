@@ -1,7 +1,13 @@
 import type { AppConfig, StoreConfig } from '@assigner/config';
 import { namespacedName, parseIsoMicros, type Experiment, type UserState } from '@assigner/domain';
 import { createKafka, ensureTopics, TransactionalOutput } from '@assigner/messaging';
-import { ExperimentRepository, LearnerStateRepository } from '@assigner/persistence';
+import { OpenChunkTakeover, type TakeoverReport } from '@assigner/backfill';
+import {
+  ExperimentRepository,
+  LearnerStateRepository,
+  OpenChunkRepository,
+  type ChunkWriter,
+} from '@assigner/persistence';
 import { BatchAssigner, MemoryLearnerStore, type LearnerStateStore } from '@assigner/pipeline';
 import type { InboundMessage } from '@assigner/contracts';
 import { SingleBar } from 'cli-progress';
@@ -15,8 +21,9 @@ import { UsageError } from '../usage-error';
 import { expandEventPaths, readEventFiles } from './event-files';
 import { CheckpointFile, checkpointKey } from './replay-checkpoint';
 import { addBatch, describeDifference, emptyTotals } from './replay-totals';
-import { applyChunk, replayGroupId, type ReplayRun } from './replay-run';
+import { applyChunk, replayGroupId, type ReplayOutput, type ReplayRun } from './replay-run';
 import { replayTopicRange } from './topic-range';
+import { recoveredSummary, takeOverOpenChunks } from './take-over-open-chunks';
 
 export interface ReplayOptions {
   events?: string[];
@@ -134,15 +141,55 @@ export async function replay(options: ReplayOptions): Promise<void> {
       process.stderr.write(`replay ${runId}; checkpoint ${checkpoints.path}\n`);
 
     const kafka = kafkaConfig && createKafka(kafkaConfig, logger, 'replay');
-    let output: TransactionalOutput | undefined;
+    const openChunks = new OpenChunkRepository(db);
+    let recovered: TakeoverReport | undefined;
+    if (publishing && kafka && kafkaConfig) {
+      const writer = replayWriter(kafkaConfig, runId);
+      // Before anything is stored: chunks earlier replays stored but did not commit are published.
+      recovered = await takeOverOpenChunks(
+        new OpenChunkTakeover(openChunks, new LearnerStateRepository(db), {
+          kafka,
+          brokers: kafkaConfig.KAFKA_BROKERS,
+          clientId: `${kafkaConfig.KAFKA_CLIENT_ID}-replay-takeover`,
+          topicPartitions: kafkaConfig.TOPIC_PARTITIONS,
+          logger,
+        }),
+        writer,
+      );
+    }
+    // Written before the first chunk, so that the same command resumes this run whenever it stops.
+    if (!options.dryRun && !resuming)
+      checkpoints.write({
+        version: 1,
+        key,
+        runId,
+        startedAt,
+        done: false,
+        progress: {},
+        totals: { ...totals },
+      });
+    let output: ReplayOutput | undefined;
     let topicsReady = Promise.resolve();
     if (publishing && kafka && kafkaConfig) {
       // Made while the first chunk is read and decided: only its publishing needs the topic.
+      const partitions = kafkaConfig.TOPIC_PARTITIONS;
       topicsReady = ensureTopics(kafka, [
-        { topic: kafkaConfig.ANALYTICS_TOPIC, numPartitions: kafkaConfig.TOPIC_PARTITIONS },
+        {
+          topic: kafkaConfig.ANALYTICS_TOPIC,
+          setting: 'ANALYTICS_TOPIC',
+          numPartitions: partitions,
+        },
+        ...(options.deadLetters
+          ? [{ topic: kafkaConfig.DLQ_TOPIC, setting: 'DLQ_TOPIC', numPartitions: partitions }]
+          : []),
       ]);
       topicsReady.catch(() => undefined);
-      output = replayOutput(kafka, kafkaConfig, runId, logger);
+      const writer = replayWriter(kafkaConfig, runId);
+      output = {
+        transactions: replayTransactions(kafka, kafkaConfig, writer, logger),
+        openChunks,
+        writer,
+      };
     }
     let interrupted = false;
     const onSigint = () => {
@@ -196,7 +243,7 @@ export async function replay(options: ReplayOptions): Promise<void> {
       else throw new Error('a topic replay without Kafka settings');
     } finally {
       process.removeListener('SIGINT', onSigint);
-      await output?.close();
+      await output?.transactions.close();
     }
     if (finished && !options.dryRun)
       checkpoints.write({
@@ -218,6 +265,7 @@ export async function replay(options: ReplayOptions): Promise<void> {
         finished,
         resumed: resuming,
         ...totals,
+        recovered: recoveredSummary(recovered),
         seconds: Number(seconds.toFixed(3)),
       })}\n`,
     );
@@ -242,24 +290,34 @@ async function learnerStore(
   return repository;
 }
 
+/** The replay's Kafka transactions, per progress partition: its own transactional ids and group. */
+function replayWriter(
+  config: Pick<AppConfig, 'KAFKA_CLIENT_ID' | 'ANALYTICS_TOPIC' | 'DLQ_TOPIC'>,
+  runId: string,
+): ChunkWriter {
+  return {
+    transactionalIdPrefix: `${config.KAFKA_CLIENT_ID}-replay-${runId}`,
+    groupId: replayGroupId(config, runId),
+    analyticsTopic: config.ANALYTICS_TOPIC,
+    dlqTopic: config.DLQ_TOPIC,
+  };
+}
+
 /**
  * The replay's Kafka transactions: its messages and its progress (committed as the offsets of a
  * consumer group of its own) land together, so a resumed replay knows exactly what is published.
  */
-function replayOutput(
+function replayTransactions(
   kafka: Kafka,
   config: AppConfig,
-  runId: string,
+  writer: ChunkWriter,
   logger: pino.Logger,
 ): TransactionalOutput {
   return new TransactionalOutput({
     kafka,
     brokers: config.KAFKA_BROKERS,
     clientId: `${config.KAFKA_CLIENT_ID}-replay-claim`,
-    transactionalIdPrefix: `${config.KAFKA_CLIENT_ID}-replay-${runId}`,
-    groupId: replayGroupId(config, runId),
-    analyticsTopic: config.ANALYTICS_TOPIC,
-    dlqTopic: config.DLQ_TOPIC,
+    ...writer,
     logger,
   });
 }
@@ -277,7 +335,9 @@ async function replayFiles(
 ): Promise<boolean> {
   // Claiming fences an earlier process of this run and reads, stably, what it published. A new
   // run has no earlier process: its claim goes on while the first chunk is read.
-  const claimed = run.output ? run.output.claim(run.progressTopic, 0) : Promise.resolve(0);
+  const claimed = run.output
+    ? run.output.transactions.claim(run.progressTopic, 0)
+    : Promise.resolve(0);
   claimed.catch(() => undefined);
   const skip = checkpointed === undefined ? 0 : Math.max(checkpointed, await claimed);
   const source = readEventFiles(files);
@@ -299,8 +359,8 @@ async function replayFiles(
       run,
       { topic: run.progressTopic, partition: 0, nextOffset: next },
       chunk,
-      (result) =>
-        (run.deadLetters ? result.deadLetters : []).map((deadLetter) => {
+      (deadLetters) =>
+        (run.deadLetters ? deadLetters : []).map((deadLetter) => {
           const { file, line } = source.locate(deadLetter.message.position.offset);
           return {
             ...deadLetter,

@@ -70,7 +70,7 @@ export async function replayTopicRange(
           if (!remaining.has(batch.partition)) return;
           const end = ends.get(batch.partition)!;
           const floor = run.output
-            ? await run.output.claim(topic, batch.partition)
+            ? await run.output.transactions.claim(topic, batch.partition)
             : starts.get(batch.partition)!;
           const inRange = batch.messages.filter(
             (message) => Number(message.offset) >= floor && Number(message.offset) < end,

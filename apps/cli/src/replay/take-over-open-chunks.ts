@@ -1,0 +1,60 @@
+import type { OpenChunkTakeover, TakeoverReport } from '@assigner/backfill';
+import { OPEN_CHUNK_STALE_AFTER_MS, type ChunkWriter } from '@assigner/persistence';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** How often to look again at chunks other replays have open. */
+const POLL_MS = 2_000;
+
+/**
+ * Before a replay stores anything: publishes what earlier replays (this run's earlier processes
+ * included) stored but did not commit. Chunks other replays are still at work on are waited for:
+ * they commit, or their writer stops and they are taken over once quiet.
+ */
+export async function takeOverOpenChunks(
+  takeover: OpenChunkTakeover,
+  own: ChunkWriter,
+): Promise<TakeoverReport> {
+  const total: TakeoverReport = {
+    committed: 0,
+    published: 0,
+    messages: 0,
+    deadLetters: 0,
+    live: [],
+  };
+  let waitingFor: Set<string> | undefined;
+  for (;;) {
+    const report = await takeover.takeOver(own);
+    total.committed += report.committed;
+    total.published += report.published;
+    total.messages += report.messages;
+    total.deadLetters += report.deadLetters;
+    if (report.published > 0)
+      process.stderr.write(
+        `published ${report.messages} messages and ${report.deadLetters} dead letters of ${report.published} chunks earlier replays stored but did not commit\n`,
+      );
+    // Only those seen open at the start: a live replay opens new chunks all the time.
+    const live = report.live.filter(({ _id }) => waitingFor === undefined || waitingFor.has(_id));
+    if (live.length === 0) return total;
+    if (!waitingFor) {
+      waitingFor = new Set(live.map(({ _id }) => _id));
+      const writers = [...new Set(live.map(({ writer }) => writer.transactionalIdPrefix))];
+      process.stderr.write(
+        `waiting for ${writers.join(', ')} to commit the chunks it has open, or to be quiet for ${OPEN_CHUNK_STALE_AFTER_MS / 1000} s and be taken over\n`,
+      );
+    }
+    await sleep(POLL_MS);
+  }
+}
+
+/** For the replay's summary: what it published for earlier replays. */
+export function recoveredSummary(report: TakeoverReport | undefined): {
+  chunks: number;
+  messages: number;
+  deadLetters: number;
+} {
+  return {
+    chunks: report?.published ?? 0,
+    messages: report?.messages ?? 0,
+    deadLetters: report?.deadLetters ?? 0,
+  };
+}

@@ -1,0 +1,5 @@
+export {
+  OpenChunkTakeover,
+  type OpenChunkTakeoverOptions,
+  type TakeoverReport,
+} from './open-chunk-takeover';

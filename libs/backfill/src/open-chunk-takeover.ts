@@ -1,0 +1,203 @@
+import { analyticsMessageOf, type AnalyticsMessage, type DeadLetter } from '@assigner/contracts';
+import { ensureTopics, TransactionalOutput } from '@assigner/messaging';
+import {
+  OPEN_CHUNK_STALE_AFTER_MS,
+  type ChunkWriter,
+  type LearnerStateRepository,
+  type OpenChunkDocument,
+  type OpenChunkRepository,
+} from '@assigner/persistence';
+import type { Kafka } from 'kafkajs';
+import type { Logger } from 'pino';
+
+export interface OpenChunkTakeoverOptions {
+  kafka: Kafka;
+  brokers: readonly string[];
+  clientId: string;
+  /** `TOPIC_PARTITIONS`, for a writer's topics that are missing (a dead-letter topic never made). */
+  topicPartitions: number;
+  logger: Logger;
+}
+
+/** One writer's progress partition, with its open chunks. */
+interface OpenPartition {
+  writer: ChunkWriter;
+  topic: string;
+  partition: number;
+  documents: OpenChunkDocument[];
+}
+
+export interface TakeoverReport {
+  /** Chunks found committed already, and forgotten. */
+  committed: number;
+  /** Chunks whose stored changes this takeover published. */
+  published: number;
+  messages: number;
+  deadLetters: number;
+  /** Chunks of writers still at work on them, left to them. */
+  live: OpenChunkDocument[];
+}
+
+/**
+ * Publishes what writers that are gone stored but did not get committed: every stored bucket
+ * change then has its message, once. A writer records each chunk before storing it (see
+ * `OpenChunkRepository`); a chunk whose writer gave up on it, went quiet, or is `own` (an earlier
+ * process of this writer) is taken over: creating the writer's transactional producer fences it
+ * and settles its open transaction, the stable read of its committed progress tells whether the
+ * chunk committed, and if not, its changes, read back from its learners' stored states, and its
+ * dead letters are published in the writer's own transaction with the chunk's progress. Two
+ * takers of the same chunk fence each other, so at most one commits it.
+ */
+export class OpenChunkTakeover {
+  constructor(
+    private readonly chunks: OpenChunkRepository,
+    private readonly states: LearnerStateRepository,
+    private readonly options: OpenChunkTakeoverOptions,
+  ) {}
+
+  async takeOver(own?: { transactionalIdPrefix: string }): Promise<TakeoverReport> {
+    const report: TakeoverReport = {
+      committed: 0,
+      published: 0,
+      messages: 0,
+      deadLetters: 0,
+      live: [],
+    };
+    const staleBefore = Date.now() - OPEN_CHUNK_STALE_AFTER_MS;
+    for (const open of openPartitions(await this.chunks.all())) {
+      // One document still being kept alive, not given up on: its writer is at work on the chunk.
+      const left =
+        open.writer.transactionalIdPrefix === own?.transactionalIdPrefix ||
+        open.documents.every(
+          ({ abandoned, aliveAt }) => abandoned === true || aliveAt.getTime() < staleBefore,
+        );
+      if (left) await this.takeOverPartition(open, report);
+      else report.live.push(...open.documents);
+    }
+    return report;
+  }
+
+  private async takeOverPartition(open: OpenPartition, report: TakeoverReport): Promise<void> {
+    const { writer, topic, partition } = open;
+    const output = new TransactionalOutput({
+      kafka: this.options.kafka,
+      brokers: this.options.brokers,
+      clientId: this.options.clientId,
+      transactionalIdPrefix: writer.transactionalIdPrefix,
+      groupId: writer.groupId,
+      analyticsTopic: writer.analyticsTopic,
+      dlqTopic: writer.dlqTopic,
+      logger: this.options.logger,
+    });
+    try {
+      await ensureTopics(this.options.kafka, [
+        {
+          topic: writer.analyticsTopic,
+          setting: 'ANALYTICS_TOPIC',
+          numPartitions: this.options.topicPartitions,
+        },
+        {
+          topic: writer.dlqTopic,
+          setting: 'DLQ_TOPIC',
+          numPartitions: this.options.topicPartitions,
+        },
+      ]);
+      let committed = await output.claim(topic, partition);
+      const byChunk = groupBy(open.documents, ({ progress }) => progress.nextOffset);
+      for (const [nextOffset, documents] of [...byChunk].sort(([a], [b]) => a - b)) {
+        if (nextOffset <= committed) {
+          report.committed += 1;
+          continue;
+        }
+        const analytics = await this.storedChanges(documents, committed, nextOffset);
+        const deadLetters = uniqueDeadLetters(documents);
+        await output.publishAsDecided(topic, partition, (send) => {
+          send(analytics);
+          return Promise.resolve({ nextOffset: String(nextOffset), deadLetters });
+        });
+        this.options.logger.info(
+          {
+            writer: writer.transactionalIdPrefix,
+            topic,
+            partition,
+            nextOffset,
+            messages: analytics.length,
+          },
+          'published a chunk its writer stored but did not commit',
+        );
+        report.published += 1;
+        report.messages += analytics.length;
+        report.deadLetters += deadLetters.length;
+        committed = nextOffset;
+      }
+      await this.chunks.closeCommitted(writer, { topic, partition }, committed);
+    } finally {
+      await output.close();
+    }
+  }
+
+  /** The changes the chunk's learners' states hold at its positions, in the order of its events. */
+  private async storedChanges(
+    documents: readonly OpenChunkDocument[],
+    from: number,
+    to: number,
+  ): Promise<AnalyticsMessage[]> {
+    const sources = new Set(documents.map(({ source }) => source));
+    const learners = [...new Set(documents.flatMap(({ learners }) => learners))];
+    const changes: { offset: number; message: AnalyticsMessage }[] = [];
+    for (const state of (await this.states.latestStates(learners)).values())
+      for (const assignment of state.assignments.values())
+        for (const change of assignment.history) {
+          const position = change.position;
+          if (
+            position &&
+            sources.has(position.source) &&
+            position.offset >= from &&
+            position.offset < to
+          )
+            changes.push({
+              offset: position.offset,
+              message: analyticsMessageOf(assignment, change),
+            });
+        }
+    return changes.sort((a, b) => a.offset - b.offset).map(({ message }) => message);
+  }
+}
+
+function openPartitions(documents: readonly OpenChunkDocument[]): OpenPartition[] {
+  const byPartition = groupBy(
+    documents,
+    ({ writer, progress }) =>
+      `${writer.transactionalIdPrefix}\n${progress.topic}\n${progress.partition}`,
+  );
+  return [...byPartition.values()].map((group) => ({
+    writer: group[0]!.writer,
+    topic: group[0]!.progress.topic,
+    partition: group[0]!.progress.partition,
+    documents: group,
+  }));
+}
+
+/** Each dead letter once, though several attempts at its chunk recorded it. */
+function uniqueDeadLetters(documents: readonly OpenChunkDocument[]): DeadLetter[] {
+  const byPosition = new Map<string, DeadLetter>();
+  for (const deadLetter of documents.flatMap(({ deadLetters }) => deadLetters)) {
+    const { source, offset } = deadLetter.message.position;
+    byPosition.set(`${source}\n${offset}`, deadLetter);
+  }
+  return [...byPosition.values()].sort(
+    (a, b) => a.message.position.offset - b.message.position.offset,
+  );
+}
+
+/** `Map.groupBy`, which Node 20 lacks. */
+function groupBy<T, K>(items: readonly T[], keyOf: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
+}
