@@ -213,27 +213,39 @@ export class WorkerSystem {
 
   /** Stops one of the local services (SIGTERM) and starts it again on the same data. */
   static restartService(name: 'kafka' | 'ferretdb'): void {
+    WorkerSystem.stopService(name);
+    WorkerSystem.startServices();
+  }
+
+  static stopService(name: 'kafka' | 'ferretdb'): void {
+    WorkerSystem.services(['stop', name]);
+  }
+
+  /** Starts the local services that are not running. */
+  static startServices(): void {
+    WorkerSystem.services(['start']);
+  }
+
+  private static services(command: string[]): void {
     if (!process.env.LOCAL_SERVICES) {
       throw new Error(
         'restart tests need the local services that `npm test` starts (LOCAL_SERVICES=1)',
       );
     }
-    for (const command of [['stop', name], ['start']]) {
-      // Without these the services script would defer to them and start nothing.
-      const env = { ...process.env };
-      delete env.KAFKA_BROKERS;
-      delete env.MONGO_URL;
-      const result = spawnSync(
-        process.execPath,
-        [join(ROOT, 'scripts', 'services.mjs'), ...command],
-        {
-          encoding: 'utf8',
-          env,
-        },
-      );
-      if (result.status !== 0)
-        throw new Error(`services ${command.join(' ')} failed: ${result.stderr}`);
-    }
+    // Without these the services script would defer to them and start nothing.
+    const env = { ...process.env };
+    delete env.KAFKA_BROKERS;
+    delete env.MONGO_URL;
+    const result = spawnSync(
+      process.execPath,
+      [join(ROOT, 'scripts', 'services.mjs'), ...command],
+      {
+        encoding: 'utf8',
+        env,
+      },
+    );
+    if (result.status !== 0)
+      throw new Error(`services ${command.join(' ')} failed: ${result.stderr}`);
   }
 
   async tearDown(): Promise<void> {

@@ -114,3 +114,40 @@ describe('a batch’s messages, handed out once its learners are stored', () => 
     await expect(processing).rejects.toThrow('store unavailable');
   });
 });
+
+describe('what a batch is about to store, told before it is stored', () => {
+  it('names the learners whose changes each attempt stores, and the dead letters once', async () => {
+    // Bob's state changes under the first attempt: the second attempt stores his again.
+    const store = new TestStore(() => [2]);
+    const told: { learners: number[]; deadLetters: number }[] = [];
+    const invalid: InboundMessage = {
+      value: '{not json',
+      position: { source: 'input/0', offset: 3 },
+    };
+    const processing = new BatchAssigner(store).process([...batch, invalid], EXPERIMENTS, {
+      beforeStore: ({ learners, deadLetters }) => {
+        store.calls.push('told');
+        told.push({ learners: [...learners].sort(), deadLetters: deadLetters.length });
+        return Promise.resolve();
+      },
+    });
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    store.finishDerived();
+    await processing;
+    expect(store.calls).toEqual(['load', 'told', 'save', 'load', 'told', 'save']);
+    expect(told).toEqual([
+      { learners: [1, 2], deadLetters: 1 },
+      { learners: [2], deadLetters: 0 },
+    ]);
+  });
+
+  it('stores nothing when telling fails', async () => {
+    const store = new TestStore();
+    const processing = new BatchAssigner(store).process(batch, EXPERIMENTS, {
+      beforeStore: () => Promise.reject(new Error('store unavailable')),
+    });
+    await expect(processing).rejects.toThrow('store unavailable');
+    expect(store.calls).toEqual(['load']);
+    expect(store.stored.size).toBe(0);
+  });
+});
