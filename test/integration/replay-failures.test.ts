@@ -139,12 +139,14 @@ describe('replay failures: every stored bucket change has exactly one committed 
     expect(await openChunks()).toBe(0);
   });
 
-  it('killed mid-chunk, then the same command: each message once', async () => {
-    const first = startReplay(['--dead-letters']);
-    await chunkOpened();
-    await new Promise((resolve) => setTimeout(resolve, Math.random() * 800));
-    first.child.kill('SIGKILL');
-    await first.done;
+  it('killed mid-chunk three times at random points, then the same command: each message once', async () => {
+    for (let kill = 0; kill < 3; kill++) {
+      const run = startReplay(['--dead-letters']);
+      await chunkOpened();
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 1500));
+      run.child.kill('SIGKILL');
+      await run.done;
+    }
 
     const resumed = replaySummaryOf(await startReplay(['--dead-letters']).done);
     expect(resumed).toMatchObject({ finished: true, resumed: true });
@@ -227,6 +229,29 @@ describe('replay failures: every stored bucket change has exactly one committed 
     replaySummaryOf(await startReplay().done);
     await system.startWorker('again');
     await waitFor('the history consumed', () => system.consumedEverything(), 300_000);
+    const published = countsById(await system.analytics(reference.analytics.length));
+    expect([...published.values()].every((count) => count === 1)).toBe(true);
+    expect(new Set(published.keys())).toEqual(new Set(reference.analytics.map((m) => m.messageId)));
+  });
+
+  it('a replay paused mid-chunk is taken over by another and fenced; whatever it does once resumed, each message once', async () => {
+    const zombie = startReplay();
+    await chunkOpened();
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * 800));
+    zombie.child.kill('SIGSTOP');
+    try {
+      // Quiet for longer than OPEN_CHUNK_STALE_AFTER_MS: the next replay takes its chunk over.
+      await new Promise((resolve) => setTimeout(resolve, 22_000));
+      const other = replaySummaryOf(
+        await startReplay(['--experiment', 'experiments.site_wide'], 'other.json').done,
+      );
+      expect(other).toMatchObject({ finished: true });
+    } finally {
+      zombie.child.kill('SIGCONT');
+    }
+    await zombie.done;
+    // Whatever the zombie managed, what is stored has its messages once; then the same command finishes.
+    replaySummaryOf(await startReplay().done);
     const published = countsById(await system.analytics(reference.analytics.length));
     expect([...published.values()].every((count) => count === 1)).toBe(true);
     expect(new Set(published.keys())).toEqual(new Set(reference.analytics.map((m) => m.messageId)));

@@ -19,7 +19,7 @@ import type { Db } from 'mongodb';
 import { appConfig, storeConfig, withStore } from '../io/cli-config';
 import { UsageError } from '../usage-error';
 import { expandEventPaths, readEventFiles } from './event-files';
-import { CheckpointFile, checkpointKey } from './replay-checkpoint';
+import { CheckpointFile, checkpointKey, type ReplayCheckpoint } from './replay-checkpoint';
 import { addBatch, describeDifference, emptyTotals } from './replay-totals';
 import { applyChunk, replayGroupId, type ReplayOutput, type ReplayRun } from './replay-run';
 import { replayTopicRange } from './topic-range';
@@ -141,9 +141,21 @@ export async function replay(options: ReplayOptions): Promise<void> {
       process.stderr.write(`replay ${runId}; checkpoint ${checkpoints.path}\n`);
 
     const kafka = kafkaConfig && createKafka(kafkaConfig, logger, 'replay');
-    const openChunks = new OpenChunkRepository(db);
+    const saveProgress = (progress: ReplayCheckpoint['progress']) =>
+      checkpoints.write({
+        version: 1,
+        key,
+        runId,
+        startedAt,
+        done: false,
+        progress,
+        totals: { ...totals },
+      });
+    let output: ReplayOutput | undefined;
+    let topicsReady = Promise.resolve();
     let recovered: TakeoverReport | undefined;
     if (publishing && kafka && kafkaConfig) {
+      const openChunks = new OpenChunkRepository(db);
       const writer = replayWriter(kafkaConfig, runId);
       // Before anything is stored: chunks earlier replays stored but did not commit are published.
       recovered = await takeOverOpenChunks(
@@ -156,22 +168,7 @@ export async function replay(options: ReplayOptions): Promise<void> {
         }),
         writer,
       );
-    }
-    // Written before the first chunk, so that the same command resumes this run whenever it stops.
-    if (!options.dryRun && !resuming)
-      checkpoints.write({
-        version: 1,
-        key,
-        runId,
-        startedAt,
-        done: false,
-        progress: {},
-        totals: { ...totals },
-      });
-    let output: ReplayOutput | undefined;
-    let topicsReady = Promise.resolve();
-    if (publishing && kafka && kafkaConfig) {
-      // Made while the first chunk is read and decided: only its publishing needs the topic.
+      // Made while the first chunk is read and decided: only its publishing needs the topics.
       const partitions = kafkaConfig.TOPIC_PARTITIONS;
       topicsReady = ensureTopics(kafka, [
         {
@@ -184,13 +181,14 @@ export async function replay(options: ReplayOptions): Promise<void> {
           : []),
       ]);
       topicsReady.catch(() => undefined);
-      const writer = replayWriter(kafkaConfig, runId);
       output = {
         transactions: replayTransactions(kafka, kafkaConfig, writer, logger),
         openChunks,
         writer,
       };
     }
+    // Written before the first chunk, so that the same command resumes this run whenever it stops.
+    if (!options.dryRun && !resuming) saveProgress({});
     let interrupted = false;
     const onSigint = () => {
       if (interrupted) process.exit(130);
@@ -217,18 +215,7 @@ export async function replay(options: ReplayOptions): Promise<void> {
       chunkSize: parsed.chunkSize,
       interrupted: () => interrupted,
       dryRun: options.dryRun === true,
-      save: options.dryRun
-        ? () => undefined
-        : (progress) =>
-            checkpoints.write({
-              version: 1,
-              key,
-              runId,
-              startedAt,
-              done: false,
-              progress,
-              totals: { ...totals },
-            }),
+      save: options.dryRun ? () => undefined : saveProgress,
     };
     let finished: boolean;
     try {
