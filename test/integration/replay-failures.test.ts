@@ -256,4 +256,22 @@ describe('replay failures: every stored bucket change has exactly one committed 
     expect([...published.values()].every((count) => count === 1)).toBe(true);
     expect(new Set(published.keys())).toEqual(new Set(reference.analytics.map((m) => m.messageId)));
   });
+
+  it('the store restarted mid-chunk: whether the replay waits it out or fails, the same command then gives each message once', async () => {
+    const first = startReplay(['--dead-letters']);
+    await chunkOpened();
+    WorkerSystem.restartService('ferretdb');
+    const outcome = await first.done;
+    expect([0, 1]).toContain(outcome.status);
+
+    replaySummaryOf(await startReplay(['--dead-letters']).done);
+    const published = countsById(await system.analytics(reference.analytics.length));
+    expect([...published.values()].every((count) => count === 1)).toBe(true);
+    expect(new Set(published.keys())).toEqual(new Set(reference.analytics.map((m) => m.messageId)));
+    const lines = (await system.readAll(system.dlqTopic, reference.invalid)).map(({ headers }) =>
+      Number(headers['dlq-source-line']),
+    );
+    expect(new Set(lines).size).toBe(reference.invalid);
+    expect(lines).toHaveLength(reference.invalid);
+  });
 });

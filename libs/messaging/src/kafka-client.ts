@@ -23,6 +23,13 @@ const LIMITED_RETRIES_WARNING =
   'Limiting retries for the idempotent producer may invalidate EoS guarantees';
 let limitedRetriesExplained = false;
 
+/**
+ * What the broker answers while a transactional id's previous transaction is still being settled
+ * (fenced by a new owner, or aborted): kafkajs retries it, but logs each answer as an error.
+ */
+const CONCURRENT_TRANSACTIONS =
+  'The producer attempted to update a transaction while another concurrent operation on the same transaction was ongoing';
+
 /** A kafkajs client whose own logs go through pino, so every line is structured JSON. */
 export function createKafka(config: AppConfig, logger: Logger, clientSuffix: string): Kafka {
   return new Kafka({
@@ -43,7 +50,8 @@ export function createKafka(config: AppConfig, logger: Logger, clientSuffix: str
           limitedRetriesExplained = true;
           return;
         }
-        logger[PINO_LEVEL[level]]({ kafka: namespace, ...extra }, message);
+        const retried = extra.error === CONCURRENT_TRANSACTIONS;
+        logger[retried ? 'debug' : PINO_LEVEL[level]]({ kafka: namespace, ...extra }, message);
       },
   });
 }
