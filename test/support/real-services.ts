@@ -72,16 +72,21 @@ export async function readCommitted(
     },
   });
   let last = -1;
-  await waitFor(
-    `${expected} messages on ${topic} (have ${seen.length})`,
-    async () => {
-      await new Promise((resolve) => setTimeout(resolve, 1500));
-      const quiet = seen.length === last;
-      last = seen.length;
-      return quiet && seen.length >= expected;
-    },
-    180_000,
-  );
-  await consumer.disconnect();
+  try {
+    await waitFor(
+      `${expected} messages on ${topic}`,
+      async () => {
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        const quiet = seen.length === last;
+        last = seen.length;
+        return quiet && seen.length >= expected;
+      },
+      180_000,
+    );
+  } catch (error) {
+    throw new Error(`${(error as Error).message}: read ${seen.length}`);
+  } finally {
+    await consumer.disconnect();
+  }
   return seen;
 }

@@ -96,7 +96,7 @@ export class WorkerSystem {
   }
 
   /** Starts one worker process; resolves when it answers /health. */
-  async startWorker(name = 'worker'): Promise<ChildProcess> {
+  async startWorker(name = 'worker', env: NodeJS.ProcessEnv = {}): Promise<ChildProcess> {
     const port = await freePort();
     const log = createWriteStream(join(ROOT, '.cache', 'logs', `${this.id}-${name}.log`), {
       flags: 'a',
@@ -117,6 +117,7 @@ export class WorkerSystem {
           WORKER_HTTP_PORT: String(port),
           EXPERIMENTS_REFRESH_MS: '500',
           LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+          ...env,
         },
         stdio: ['ignore', log, log],
       },

@@ -41,8 +41,9 @@ export interface TakeoverReport {
 /**
  * Publishes what writers that are gone stored but did not get committed: every stored bucket
  * change then has its message, once. A writer records each chunk before storing it (see
- * `OpenChunkRepository`); a chunk whose writer gave up on it, went quiet, or is `own` (an earlier
- * process of this writer) is taken over: creating the writer's transactional producer fences it
+ * `OpenChunkRepository`); a chunk whose writer gave up on it or went quiet is taken over, but
+ * never the caller's own (`mine`): a resumed replay applies its unfinished chunk again itself,
+ * which also applies the events the chunk had not stored yet. Taking over: creating the writer's transactional producer fences it
  * and settles its open transaction, the stable read of its committed progress tells whether the
  * chunk committed, and if not, its changes, read back from its learners' stored states, and its
  * dead letters are published in the writer's own transaction with the chunk's progress. Two
@@ -55,7 +56,7 @@ export class OpenChunkTakeover {
     private readonly options: OpenChunkTakeoverOptions,
   ) {}
 
-  async takeOver(own?: { transactionalIdPrefix: string }): Promise<TakeoverReport> {
+  async takeOver(mine?: ChunkWriter): Promise<TakeoverReport> {
     const report: TakeoverReport = {
       committed: 0,
       published: 0,
@@ -64,13 +65,14 @@ export class OpenChunkTakeover {
       live: [],
     };
     const staleBefore = Date.now() - OPEN_CHUNK_STALE_AFTER_MS;
-    for (const open of openPartitions(await this.chunks.all())) {
+    const others = openPartitions(await this.chunks.all()).filter(
+      ({ writer }) => writer.transactionalIdPrefix !== mine?.transactionalIdPrefix,
+    );
+    for (const open of others) {
       // One document still being kept alive, not given up on: its writer is at work on the chunk.
-      const left =
-        open.writer.transactionalIdPrefix === own?.transactionalIdPrefix ||
-        open.documents.every(
-          ({ abandoned, aliveAt }) => abandoned === true || aliveAt.getTime() < staleBefore,
-        );
+      const left = open.documents.every(
+        ({ abandoned, aliveAt }) => abandoned === true || aliveAt.getTime() < staleBefore,
+      );
       if (left) await this.takeOverPartition(open, report);
       else report.live.push(...open.documents);
     }

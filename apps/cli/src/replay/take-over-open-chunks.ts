@@ -6,13 +6,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 const POLL_MS = 2_000;
 
 /**
- * Before a replay stores anything: publishes what earlier replays (this run's earlier processes
- * included) stored but did not commit. Chunks other replays are still at work on are waited for:
+ * Before a replay stores anything: publishes what other replays stored but did not commit (this
+ * run's own unfinished chunk it applies again itself, see `OpenChunkTakeover`). Chunks other replays are still at work on are waited for:
  * they commit, or their writer stops and they are taken over once quiet.
  */
 export async function takeOverOpenChunks(
   takeover: OpenChunkTakeover,
-  own: ChunkWriter,
+  mine: ChunkWriter,
 ): Promise<TakeoverReport> {
   const total: TakeoverReport = {
     committed: 0,
@@ -23,7 +23,7 @@ export async function takeOverOpenChunks(
   };
   let waitingFor: Set<string> | undefined;
   for (;;) {
-    const report = await takeover.takeOver(own);
+    const report = await takeover.takeOver(mine);
     total.committed += report.committed;
     total.published += report.published;
     total.messages += report.messages;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { BENCH_EXPERIMENTS, syntheticTrackingLog } from '../../bench/synthetic-log';
 import { replaySummaryOf, startAssigner, type AsyncRun } from '../support/cli';
 import { waitFor } from '../support/real-services';
+import { StoreFaultProxy, type StoreFault } from '../support/store-fault-proxy';
 import { experimentsOf, simulateLines, WorkerSystem } from '../support/worker-harness';
 
 jest.setTimeout(600_000);
@@ -39,14 +40,16 @@ describe('replay failures: every stored bucket change has exactly one committed 
   let reference: Awaited<ReturnType<typeof simulateLines>>;
   let system: WorkerSystem;
 
-  const env = () => ({
+  let proxy: StoreFaultProxy;
+  const env = (store = process.env.MONGO_URL) => ({
     ...process.env,
+    MONGO_URL: store,
     MONGO_DB: system.database,
     ANALYTICS_TOPIC: system.analyticsTopic,
     DLQ_TOPIC: system.dlqTopic,
     TOPIC_PARTITIONS: '3',
   });
-  const startReplay = (extra: string[] = [], checkpoint = 'replay.json') =>
+  const startReplay = (extra: string[] = [], checkpoint = 'replay.json', store?: string) =>
     startAssigner(
       [
         'replay',
@@ -57,7 +60,7 @@ describe('replay failures: every stored bucket change has exactly one committed 
         ...CHUNK,
         ...extra,
       ],
-      env(),
+      env(store),
     );
   const openChunks = () =>
     system.mongo.db(system.database).collection('open_chunks').countDocuments();
@@ -79,8 +82,12 @@ describe('replay failures: every stored bucket change has exactly one committed 
     file = join(dir, 'history.log');
     writeFileSync(file, `${LINES.join('\n')}\n`);
     reference = await simulateLines(LINES, EXPERIMENTS);
+    proxy = await StoreFaultProxy.start(process.env.MONGO_URL!);
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await proxy.close();
+  });
   beforeEach(async () => {
     system = new WorkerSystem(3);
     await system.setUp(BENCH_EXPERIMENTS);
@@ -274,4 +281,103 @@ describe('replay failures: every stored bucket change has exactly one committed 
     expect(new Set(lines).size).toBe(reference.invalid);
     expect(lines).toHaveLength(reference.invalid);
   });
+
+  /** The steps of a chunk or a batch, as the store sees them (see StoreFault). */
+  const STEPS: { step: string; fault: StoreFault }[] = [
+    {
+      step: 'before the store write',
+      fault: { command: 'insert', collection: 'learner_states', when: 'before' },
+    },
+    {
+      step: 'after the store write, before the first send',
+      fault: { command: 'insert', collection: 'learner_states', when: 'after' },
+    },
+    {
+      step: 'while the sends go out, before the commit',
+      fault: { command: 'insert', collection: 'assignments', when: 'after' },
+    },
+  ];
+  /** Arms the fault; resolves once it has struck. */
+  const struck = async (fault: StoreFault) => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('the fault never struck')), 120_000);
+    });
+    try {
+      await Promise.race([proxy.arm(fault), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  /** How many stored changes have no committed message: the failure's leftovers. */
+  const storedUnpublished = async () => {
+    const published = new Set((await system.analytics()).map(({ messageId }) => messageId));
+    return [...(await storedChangeIds())].filter((id) => !published.has(id)).length;
+  };
+  const expectReferenceOnce = async () => {
+    const published = countsById(await system.analytics(reference.analytics.length));
+    expect([...published.values()].every((count) => count === 1)).toBe(true);
+    expect(new Set(published.keys())).toEqual(new Set(reference.analytics.map((m) => m.messageId)));
+  };
+
+  it(`a replay killed ${STEPS[0]!.step}, then another replay of half the history: what is stored, once`, async () => {
+    const fault = struck(STEPS[0]!.fault);
+    const first = startReplay([], 'replay.json', proxy.url);
+    await fault;
+    first.child.kill('SIGKILL');
+    await first.done;
+    replaySummaryOf(
+      await startReplay(['--to-time', timeOfLine(LINES.length / 2)], 'half.json').done,
+    );
+    const stored = await storedChangeIds();
+    const published = countsById(await system.analytics(stored.size));
+    expect([...published.values()].every((count) => count === 1)).toBe(true);
+    expect(new Set(published.keys())).toEqual(stored);
+  });
+
+  it(`a replay killed ${STEPS[1]!.step}, then a worker consuming the same history: each message once`, async () => {
+    const fault = struck(STEPS[1]!.fault);
+    const first = startReplay([], 'replay.json', proxy.url);
+    await fault;
+    first.child.kill('SIGKILL');
+    await first.done;
+    expect(await storedUnpublished()).toBeGreaterThan(0);
+    await system.produce(LINES, true);
+    await system.startWorker();
+    await waitFor('the history consumed', () => system.consumedEverything(), 300_000);
+    await waitFor('the open chunk taken over', async () => (await openChunks()) === 0, 120_000);
+    await expectReferenceOnce();
+  });
+
+  it(`a replay killed ${STEPS[2]!.step}, then the same command: each message and dead letter once`, async () => {
+    const fault = struck(STEPS[2]!.fault);
+    const first = startReplay(['--dead-letters'], 'replay.json', proxy.url);
+    await fault;
+    first.child.kill('SIGKILL');
+    await first.done;
+    expect(await storedUnpublished()).toBeGreaterThan(0);
+    replaySummaryOf(await startReplay(['--dead-letters']).done);
+    await expectReferenceOnce();
+    const lines = (await system.readAll(system.dlqTopic, reference.invalid)).map(({ headers }) =>
+      Number(headers['dlq-source-line']),
+    );
+    expect(new Set(lines).size).toBe(reference.invalid);
+    expect(lines).toHaveLength(reference.invalid);
+  });
+
+  it.each(STEPS)(
+    'a worker killed $step, then a replay of the same history and the worker again: each message once',
+    async ({ fault }) => {
+      await system.produce(LINES, true);
+      const struckNow = struck(fault);
+      const worker = await system.startWorker('faulty', { MONGO_URL: proxy.url });
+      await struckNow;
+      await system.stopWorker(worker, 'SIGKILL');
+      if (fault.when === 'after') expect(await storedUnpublished()).toBeGreaterThan(0);
+      replaySummaryOf(await startReplay().done);
+      await system.startWorker('again');
+      await waitFor('the history consumed', () => system.consumedEverything(), 300_000);
+      await expectReferenceOnce();
+    },
+  );
 });
