@@ -167,6 +167,29 @@ describe('replay failures: every stored bucket change has exactly one committed 
     expect(await openChunks()).toBe(0);
   });
 
+  it('killed before its chunk was stored, the chunk taken over by another replay, then the same command: each message and dead letter once', async () => {
+    // Nothing of the chunk stored: the takeover publishes nothing, and the resumed run must apply it all.
+    const fault = struck({ command: 'insert', collection: 'learner_states', when: 'before' });
+    const first = startReplay(['--dead-letters'], 'replay.json', proxy.url);
+    await fault;
+    first.child.kill('SIGKILL');
+    await first.done;
+    // Quiet for longer than OPEN_CHUNK_STALE_AFTER_MS: another replay takes the chunk over.
+    await new Promise((resolve) => setTimeout(resolve, 21_000));
+    replaySummaryOf(
+      await startReplay(['--experiment', 'experiments.site_wide'], 'other.json').done,
+    );
+
+    const resumed = replaySummaryOf(await startReplay(['--dead-letters']).done);
+    expect(resumed).toMatchObject({ finished: true, resumed: true });
+    await expectReferenceOnce();
+    const lines = (await system.readAll(system.dlqTopic, reference.invalid)).map(({ headers }) =>
+      Number(headers['dlq-source-line']),
+    );
+    expect(new Set(lines).size).toBe(reference.invalid);
+    expect(lines).toHaveLength(reference.invalid);
+  });
+
   it('killed mid-chunk, then nothing but time: the worker publishes what was stored, once', async () => {
     const first = startReplay();
     await chunkOpened();

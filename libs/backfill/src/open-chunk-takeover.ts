@@ -111,7 +111,7 @@ export class OpenChunkTakeover {
           report.committed += 1;
           continue;
         }
-        const analytics = await this.storedChanges(documents, committed, nextOffset);
+        const analytics = await this.storedChanges(documents);
         const deadLetters = uniqueDeadLetters(documents);
         await output.publishAsDecided(topic, partition, (send) => {
           send(analytics);
@@ -141,28 +141,24 @@ export class OpenChunkTakeover {
   /** The changes the chunk's learners' states hold at its positions, in the order of its events. */
   private async storedChanges(
     documents: readonly OpenChunkDocument[],
-    from: number,
-    to: number,
   ): Promise<AnalyticsMessage[]> {
-    const sources = new Set(documents.map(({ source }) => source));
+    const madeHere = (position: { source: string; offset: number }) =>
+      documents.some(
+        ({ source, from, progress }) =>
+          position.source === source &&
+          position.offset >= from &&
+          position.offset < progress.nextOffset,
+      );
     const learners = [...new Set(documents.flatMap(({ learners }) => learners))];
-    const changes: { offset: number; message: AnalyticsMessage }[] = [];
+    const changes = new Map<string, { offset: number; message: AnalyticsMessage }>();
     for (const state of (await this.states.latestStates(learners)).values())
       for (const assignment of state.assignments.values())
-        for (const change of assignment.history) {
-          const position = change.position;
-          if (
-            position &&
-            sources.has(position.source) &&
-            position.offset >= from &&
-            position.offset < to
-          )
-            changes.push({
-              offset: position.offset,
-              message: analyticsMessageOf(assignment, change),
-            });
-        }
-    return changes.sort((a, b) => a.offset - b.offset).map(({ message }) => message);
+        for (const change of assignment.history)
+          if (change.position && madeHere(change.position)) {
+            const message = analyticsMessageOf(assignment, change);
+            changes.set(message.messageId, { offset: change.position.offset, message });
+          }
+    return [...changes.values()].sort((a, b) => a.offset - b.offset).map(({ message }) => message);
   }
 }
 

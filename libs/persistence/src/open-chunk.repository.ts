@@ -30,16 +30,17 @@ export interface ChunkProgress {
 
 /**
  * A chunk some writer has stored, or is storing, and whose transaction has not been seen to
- * commit. Its changes are those its learners' states hold at positions of `source` from the
- * writer's committed progress to `progress.nextOffset`; they and its dead letters are published
+ * commit. Its changes are those its learners' states hold at its positions; they and its dead
+ * letters are published
  * once the chunk's transaction commits. One document per attempt at storing the chunk.
  */
 export interface OpenChunkDocument {
   _id: string;
   writer: ChunkWriter;
   progress: ChunkProgress;
-  /** The source of the positions the chunk's events were applied at. */
+  /** The positions the chunk's events were applied at: `from` up to `progress.nextOffset`. */
   source: string;
+  from: number;
   /** The learners whose states this attempt stores changes of. */
   learners: number[];
   deadLetters: DeadLetter[];
@@ -59,8 +60,12 @@ export class OpenChunkRepository {
   }
 
   /** Opens a chunk: record each attempt before its states are stored, then commit or abort. */
-  begin(writer: ChunkWriter, progress: ChunkProgress, source: string): OpenChunk {
-    return new OpenChunk(this.chunks, writer, progress, source);
+  begin(
+    writer: ChunkWriter,
+    progress: ChunkProgress,
+    positions: { source: string; from: number },
+  ): OpenChunk {
+    return new OpenChunk(this.chunks, writer, progress, positions);
   }
 
   async all(): Promise<OpenChunkDocument[]> {
@@ -111,7 +116,7 @@ export class OpenChunk {
     private readonly chunks: Collection<OpenChunkDocument>,
     private readonly writer: ChunkWriter,
     private readonly progress: ChunkProgress,
-    private readonly source: string,
+    private readonly positions: { source: string; from: number },
   ) {
     this.keepAlive = setInterval(
       () => void this.touch().catch(() => undefined),
@@ -129,7 +134,8 @@ export class OpenChunk {
         _id: randomUUID(),
         writer: this.writer,
         progress: this.progress,
-        source: this.source,
+        source: this.positions.source,
+        from: this.positions.from,
         learners: [...learners],
         deadLetters: [...deadLetters],
         openedAt: now,

@@ -6,6 +6,11 @@ import type { ReplayTotals } from './replay-totals';
 /** What a replay has done so far, per input: lines of files, or offsets per topic partition. */
 export interface ReplayProgress {
   lines?: number;
+  /**
+   * The position source a file replay applies lines under: `replay:<run id>`, or a new one after
+   * another writer published past the checkpoint (see `replayFiles`).
+   */
+  source?: string;
   partitions?: Record<string, number>;
 }
 

@@ -75,9 +75,12 @@ export async function applyChunk(
   };
   if (!run.output) return decide();
   await run.topicsReady;
-  const source = messages[0]?.position.source ?? `replay:${run.runId}`;
+  const first = messages[0]?.position ?? {
+    source: `replay:${run.runId}`,
+    offset: progress.nextOffset,
+  };
   const { transactions, openChunks, writer } = run.output;
-  const chunk = openChunks.begin(writer, progress, source);
+  const chunk = openChunks.begin(writer, progress, { source: first.source, from: first.offset });
   try {
     const committed = await transactions.publishAsDecided(
       progress.topic,

@@ -19,7 +19,12 @@ import type { Db } from 'mongodb';
 import { appConfig, storeConfig, withStore } from '../io/cli-config';
 import { UsageError } from '../usage-error';
 import { expandEventPaths, readEventFiles } from './event-files';
-import { CheckpointFile, checkpointKey, type ReplayCheckpoint } from './replay-checkpoint';
+import {
+  CheckpointFile,
+  checkpointKey,
+  type ReplayCheckpoint,
+  type ReplayProgress,
+} from './replay-checkpoint';
 import { addBatch, describeDifference, emptyTotals } from './replay-totals';
 import { applyChunk, replayGroupId, type ReplayOutput, type ReplayRun } from './replay-run';
 import { replayTopicRange } from './topic-range';
@@ -219,12 +224,7 @@ export async function replay(options: ReplayOptions): Promise<void> {
     };
     let finished: boolean;
     try {
-      if (files)
-        finished = await replayFiles(
-          run,
-          files,
-          resuming ? (previous.progress.lines ?? 0) : undefined,
-        );
+      if (files) finished = await replayFiles(run, files, resuming ? previous.progress : undefined);
       else if (kafka && kafkaConfig && options.topic)
         finished = await replayTopicRange(run, kafka, kafkaConfig, options.topic);
       else throw new Error('a topic replay without Kafka settings');
@@ -317,8 +317,8 @@ function replayTransactions(
 async function replayFiles(
   run: ReplayRun,
   files: readonly string[],
-  /** The lines done by the earlier processes of the run that this one resumes, if any. */
-  checkpointed: number | undefined,
+  /** What the earlier processes of the run that this one resumes checkpointed, if any. */
+  checkpointed: ReplayProgress | undefined,
 ): Promise<boolean> {
   // Claiming fences an earlier process of this run and reads, stably, what it published. A new
   // run has no earlier process: its claim goes on while the first chunk is read.
@@ -326,7 +326,18 @@ async function replayFiles(
     ? run.output.transactions.claim(run.progressTopic, 0)
     : Promise.resolve(0);
   claimed.catch(() => undefined);
-  const skip = checkpointed === undefined ? 0 : Math.max(checkpointed, await claimed);
+  const skip = checkpointed?.lines ?? 0;
+  const published = checkpointed === undefined ? 0 : await claimed;
+  // Published past the checkpoint: by another writer that took over this run's unfinished chunk
+  // (or by this run just before it stopped). Those lines are applied again under a source of
+  // their own: what the chunk stored is then history already applied, which changes and
+  // publishes nothing, and what it had not stored yet is applied now. Under the run's source,
+  // the stored part would be re-emitted and published twice. Otherwise lines go on under the
+  // source the checkpoint names, whose stored but unpublished changes are re-emitted.
+  const positionSource =
+    published > skip
+      ? `replay:${run.runId}/${randomUUID().slice(0, 8)}`
+      : (checkpointed?.source ?? `replay:${run.runId}`);
   const source = readEventFiles(files);
   const bar = process.stderr.isTTY
     ? new SingleBar({
@@ -347,13 +358,16 @@ async function replayFiles(
       { topic: run.progressTopic, partition: 0, nextOffset: next },
       chunk,
       (deadLetters) =>
-        (run.deadLetters ? deadLetters : []).map((deadLetter) => {
-          const { file, line } = source.locate(deadLetter.message.position.offset);
-          return {
-            ...deadLetter,
-            origin: { 'dlq-source-file': file, 'dlq-source-line': String(line) },
-          };
-        }),
+        (run.deadLetters ? deadLetters : [])
+          // Those of lines below the published progress went out with it.
+          .filter(({ message }) => message.position.offset >= published)
+          .map((deadLetter) => {
+            const { file, line } = source.locate(deadLetter.message.position.offset);
+            return {
+              ...deadLetter,
+              origin: { 'dlq-source-file': file, 'dlq-source-line': String(line) },
+            };
+          }),
     );
     addBatch(
       run.totals,
@@ -363,7 +377,7 @@ async function replayFiles(
         ? { analytics: result.analytics.length, deadLetters: deadLetters.length }
         : { analytics: 0, deadLetters: 0 },
     );
-    run.save({ lines: next });
+    run.save({ lines: next, source: positionSource });
     chunk = [];
     const seconds = (Date.now() - started) / 1000;
     bar?.update(source.bytesRead(), {
@@ -376,8 +390,9 @@ async function replayFiles(
     if (index < skip) continue;
     // Blank lines are skipped, not counted, as by simulate.
     if (text.trim() !== '')
-      chunk.push({ value: text, position: { source: `replay:${run.runId}`, offset: index } });
-    if (chunk.length >= run.chunkSize) {
+      chunk.push({ value: text, position: { source: positionSource, offset: index } });
+    // A chunk commits progress past what is published, or its commit would not tell takers it did.
+    if (chunk.length >= run.chunkSize && next > published) {
       await flush();
       if (run.interrupted()) break;
     }
