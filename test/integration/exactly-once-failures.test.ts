@@ -69,6 +69,14 @@ describe('replay failures: every stored bucket change has exactly one committed 
   const chunkOpened = () =>
     waitFor('an open chunk', async () => (await openChunks()) > 0, 120_000, 20);
 
+  /** Starts a replay and kills it (-9) at a random point of its first chunk. */
+  const killedMidChunk = async (extra: string[] = []) => {
+    const run = startReplay(extra);
+    await chunkOpened();
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * 800));
+    run.child.kill('SIGKILL');
+    await run.done;
+  };
   /** The messages of every change the store holds, as the analytics topic must hold them. */
   const storedChangeIds = async () =>
     new Set(
@@ -76,6 +84,51 @@ describe('replay failures: every stored bucket change has exactly one committed 
         assignment.history.map((change) => analyticsMessageOf(assignment, change).messageId),
       ),
     );
+
+  /** The steps of a chunk or a batch, as the store sees them (see StoreFault). */
+  const STEPS: { step: string; fault: StoreFault }[] = [
+    {
+      step: 'before the store write',
+      fault: { command: 'insert', collection: 'learner_states', when: 'before' },
+    },
+    {
+      step: 'after the store write, before the first send',
+      fault: { command: 'insert', collection: 'learner_states', when: 'after' },
+    },
+    {
+      step: 'while the sends go out, before the commit',
+      fault: { command: 'insert', collection: 'assignments', when: 'after' },
+    },
+  ];
+  /** Arms the fault; resolves once it has struck. */
+  const struck = async (fault: StoreFault) => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('the fault never struck')), 120_000);
+    });
+    try {
+      await Promise.race([proxy.arm(fault), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  /** How many stored changes have no committed message: the failure's leftovers. */
+  const storedUnpublished = async () => {
+    const published = new Set((await system.analytics()).map(({ messageId }) => messageId));
+    return [...(await storedChangeIds())].filter((id) => !published.has(id)).length;
+  };
+  const expectEachDeadLetterOnce = async () => {
+    const lines = (await system.readAll(system.dlqTopic, reference.invalid)).map(({ headers }) =>
+      Number(headers['dlq-source-line']),
+    );
+    expect(new Set(lines).size).toBe(reference.invalid);
+    expect(lines).toHaveLength(reference.invalid);
+  };
+  const expectReferenceOnce = async () => {
+    const published = countsById(await system.analytics(reference.analytics.length));
+    expect([...published.values()].every((count) => count === 1)).toBe(true);
+    expect(new Set(published.keys())).toEqual(new Set(reference.analytics.map((m) => m.messageId)));
+  };
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'replay-failures-'));
@@ -135,9 +188,7 @@ describe('replay failures: every stored bucket change has exactly one committed 
       (rerun as unknown as { recovered: { chunks: number } }).recovered.chunks,
     ).toBeGreaterThan(0);
 
-    const published = countsById(await system.analytics(reference.analytics.length));
-    expect([...published.values()].every((count) => count === 1)).toBe(true);
-    expect(new Set(published.keys())).toEqual(new Set(reference.analytics.map((m) => m.messageId)));
+    await expectReferenceOnce();
     // The first run's dead letters, each once: those of its committed chunks and of the one taken over.
     const deadLetters = await system.readAll(system.dlqTopic);
     const lines = deadLetters.map(({ headers }) => Number(headers['dlq-source-line']));
@@ -157,13 +208,8 @@ describe('replay failures: every stored bucket change has exactly one committed 
 
     const resumed = replaySummaryOf(await startReplay(['--dead-letters']).done);
     expect(resumed).toMatchObject({ finished: true, resumed: true });
-    const published = countsById(await system.analytics(reference.analytics.length));
-    expect([...published.values()].every((count) => count === 1)).toBe(true);
-    expect(new Set(published.keys())).toEqual(new Set(reference.analytics.map((m) => m.messageId)));
-    const deadLetters = await system.readAll(system.dlqTopic, reference.invalid);
-    const lines = deadLetters.map(({ headers }) => Number(headers['dlq-source-line']));
-    expect(new Set(lines).size).toBe(reference.invalid);
-    expect(lines).toHaveLength(reference.invalid);
+    await expectReferenceOnce();
+    await expectEachDeadLetterOnce();
     expect(await openChunks()).toBe(0);
   });
 
@@ -183,19 +229,11 @@ describe('replay failures: every stored bucket change has exactly one committed 
     const resumed = replaySummaryOf(await startReplay(['--dead-letters']).done);
     expect(resumed).toMatchObject({ finished: true, resumed: true });
     await expectReferenceOnce();
-    const lines = (await system.readAll(system.dlqTopic, reference.invalid)).map(({ headers }) =>
-      Number(headers['dlq-source-line']),
-    );
-    expect(new Set(lines).size).toBe(reference.invalid);
-    expect(lines).toHaveLength(reference.invalid);
+    await expectEachDeadLetterOnce();
   });
 
   it('killed mid-chunk, then nothing but time: the worker publishes what was stored, once', async () => {
-    const first = startReplay();
-    await chunkOpened();
-    await new Promise((resolve) => setTimeout(resolve, Math.random() * 800));
-    first.child.kill('SIGKILL');
-    await first.done;
+    await killedMidChunk();
 
     await system.startWorker();
     await waitFor('the open chunk taken over', async () => (await openChunks()) === 0, 120_000);
@@ -206,19 +244,13 @@ describe('replay failures: every stored bucket change has exactly one committed 
   });
 
   it('killed mid-chunk, then a worker consuming the same history: each message once', async () => {
-    const first = startReplay();
-    await chunkOpened();
-    await new Promise((resolve) => setTimeout(resolve, Math.random() * 800));
-    first.child.kill('SIGKILL');
-    await first.done;
+    await killedMidChunk();
 
     await system.produce(LINES, true);
     await system.startWorker();
     await waitFor('the history consumed', () => system.consumedEverything(), 300_000);
     await waitFor('the open chunk taken over', async () => (await openChunks()) === 0, 120_000);
-    const published = countsById(await system.analytics(reference.analytics.length));
-    expect([...published.values()].every((count) => count === 1)).toBe(true);
-    expect(new Set(published.keys())).toEqual(new Set(reference.analytics.map((m) => m.messageId)));
+    await expectReferenceOnce();
   });
 
   it('the broker stopped mid-chunk: the replay fails with one line; another replay, of part of the history, publishes what was stored, once', async () => {
@@ -259,9 +291,7 @@ describe('replay failures: every stored bucket change has exactly one committed 
     replaySummaryOf(await startReplay().done);
     await system.startWorker('again');
     await waitFor('the history consumed', () => system.consumedEverything(), 300_000);
-    const published = countsById(await system.analytics(reference.analytics.length));
-    expect([...published.values()].every((count) => count === 1)).toBe(true);
-    expect(new Set(published.keys())).toEqual(new Set(reference.analytics.map((m) => m.messageId)));
+    await expectReferenceOnce();
   });
 
   it('a replay paused mid-chunk is taken over by another and fenced; whatever it does once resumed, each message once', async () => {
@@ -282,9 +312,7 @@ describe('replay failures: every stored bucket change has exactly one committed 
     await zombie.done;
     // Whatever the zombie managed, what is stored has its messages once; then the same command finishes.
     replaySummaryOf(await startReplay().done);
-    const published = countsById(await system.analytics(reference.analytics.length));
-    expect([...published.values()].every((count) => count === 1)).toBe(true);
-    expect(new Set(published.keys())).toEqual(new Set(reference.analytics.map((m) => m.messageId)));
+    await expectReferenceOnce();
   });
 
   it('the store restarted mid-chunk: whether the replay waits it out or fails, the same command then gives each message once', async () => {
@@ -295,53 +323,9 @@ describe('replay failures: every stored bucket change has exactly one committed 
     expect([0, 1]).toContain(outcome.status);
 
     replaySummaryOf(await startReplay(['--dead-letters']).done);
-    const published = countsById(await system.analytics(reference.analytics.length));
-    expect([...published.values()].every((count) => count === 1)).toBe(true);
-    expect(new Set(published.keys())).toEqual(new Set(reference.analytics.map((m) => m.messageId)));
-    const lines = (await system.readAll(system.dlqTopic, reference.invalid)).map(({ headers }) =>
-      Number(headers['dlq-source-line']),
-    );
-    expect(new Set(lines).size).toBe(reference.invalid);
-    expect(lines).toHaveLength(reference.invalid);
+    await expectReferenceOnce();
+    await expectEachDeadLetterOnce();
   });
-
-  /** The steps of a chunk or a batch, as the store sees them (see StoreFault). */
-  const STEPS: { step: string; fault: StoreFault }[] = [
-    {
-      step: 'before the store write',
-      fault: { command: 'insert', collection: 'learner_states', when: 'before' },
-    },
-    {
-      step: 'after the store write, before the first send',
-      fault: { command: 'insert', collection: 'learner_states', when: 'after' },
-    },
-    {
-      step: 'while the sends go out, before the commit',
-      fault: { command: 'insert', collection: 'assignments', when: 'after' },
-    },
-  ];
-  /** Arms the fault; resolves once it has struck. */
-  const struck = async (fault: StoreFault) => {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('the fault never struck')), 120_000);
-    });
-    try {
-      await Promise.race([proxy.arm(fault), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-  };
-  /** How many stored changes have no committed message: the failure's leftovers. */
-  const storedUnpublished = async () => {
-    const published = new Set((await system.analytics()).map(({ messageId }) => messageId));
-    return [...(await storedChangeIds())].filter((id) => !published.has(id)).length;
-  };
-  const expectReferenceOnce = async () => {
-    const published = countsById(await system.analytics(reference.analytics.length));
-    expect([...published.values()].every((count) => count === 1)).toBe(true);
-    expect(new Set(published.keys())).toEqual(new Set(reference.analytics.map((m) => m.messageId)));
-  };
 
   it(`a replay killed ${STEPS[0]!.step}, then another replay of half the history: what is stored, once`, async () => {
     const fault = struck(STEPS[0]!.fault);
@@ -381,11 +365,7 @@ describe('replay failures: every stored bucket change has exactly one committed 
     expect(await storedUnpublished()).toBeGreaterThan(0);
     replaySummaryOf(await startReplay(['--dead-letters']).done);
     await expectReferenceOnce();
-    const lines = (await system.readAll(system.dlqTopic, reference.invalid)).map(({ headers }) =>
-      Number(headers['dlq-source-line']),
-    );
-    expect(new Set(lines).size).toBe(reference.invalid);
-    expect(lines).toHaveLength(reference.invalid);
+    await expectEachDeadLetterOnce();
   });
 
   it.each(STEPS)(
