@@ -43,11 +43,12 @@ export interface TakeoverReport {
  * change then has its message, once. A writer records each chunk before storing it (see
  * `OpenChunkRepository`); a chunk whose writer gave up on it or went quiet is taken over, but
  * never the caller's own (`mine`): a resumed replay applies its unfinished chunk again itself,
- * which also applies the events the chunk had not stored yet. Taking over: creating the writer's transactional producer fences it
- * and settles its open transaction, the stable read of its committed progress tells whether the
- * chunk committed, and if not, its changes, read back from its learners' stored states, and its
- * dead letters are published in the writer's own transaction with the chunk's progress. Two
- * takers of the same chunk fence each other, so at most one commits it.
+ * which also applies the events the chunk had not stored yet. Taking over: creating the writer's
+ * transactional producer fences it and settles its open transaction, the stable read of its
+ * committed progress tells whether the chunk committed, and if not, its changes, read back from
+ * its learners' stored states, and its dead letters are published in the writer's own
+ * transaction with the chunk's progress. Two takers of the same chunk fence each other, so at
+ * most one commits it.
  */
 export class OpenChunkTakeover {
   constructor(
