@@ -3,13 +3,7 @@ export {
   type BatchHandler,
   type KafkaBatchServerOptions,
 } from './kafka-batch.server';
-export {
-  createKafka,
-  ensureTopics,
-  errorText,
-  TopicSetupError,
-  type NeededTopic,
-} from './kafka-client';
+export { createKafka, ensureTopics, errorText, type NeededTopic } from './kafka-client';
 export {
   analyticsRecord,
   SEND_SLICE,
