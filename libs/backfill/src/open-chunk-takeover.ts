@@ -28,8 +28,6 @@ interface OpenPartition {
 }
 
 export interface TakeoverReport {
-  /** Chunks found committed already, and forgotten. */
-  committed: number;
   /** Chunks whose stored changes this takeover published. */
   published: number;
   messages: number;
@@ -59,7 +57,6 @@ export class OpenChunkTakeover {
 
   async takeOver(mine?: ChunkWriter): Promise<TakeoverReport> {
     const report: TakeoverReport = {
-      committed: 0,
       published: 0,
       messages: 0,
       deadLetters: 0,
@@ -86,10 +83,7 @@ export class OpenChunkTakeover {
       kafka: this.options.kafka,
       brokers: this.options.brokers,
       clientId: this.options.clientId,
-      transactionalIdPrefix: writer.transactionalIdPrefix,
-      groupId: writer.groupId,
-      analyticsTopic: writer.analyticsTopic,
-      dlqTopic: writer.dlqTopic,
+      ...writer,
       logger: this.options.logger,
     });
     try {
@@ -108,10 +102,7 @@ export class OpenChunkTakeover {
       let committed = await output.claim(topic, partition);
       const byChunk = groupBy(open.documents, ({ progress }) => progress.nextOffset);
       for (const [nextOffset, documents] of [...byChunk].sort(([a], [b]) => a - b)) {
-        if (nextOffset <= committed) {
-          report.committed += 1;
-          continue;
-        }
+        if (nextOffset <= committed) continue;
         const analytics = await this.storedChanges(documents);
         const deadLetters = uniqueDeadLetters(documents);
         await output.publishAsDecided(topic, partition, (send) => {

@@ -1,7 +1,7 @@
 import type { AppConfig, StoreConfig } from '@assigner/config';
 import { namespacedName, parseIsoMicros, type Experiment, type UserState } from '@assigner/domain';
 import { createKafka, ensureTopics, TransactionalOutput } from '@assigner/messaging';
-import { OpenChunkTakeover, type TakeoverReport } from '@assigner/backfill';
+import { OpenChunkTakeover } from '@assigner/backfill';
 import {
   ExperimentRepository,
   LearnerStateRepository,
@@ -28,7 +28,7 @@ import {
 import { addBatch, describeDifference, emptyTotals } from './replay-totals';
 import { applyChunk, replayGroupId, type ReplayOutput, type ReplayRun } from './replay-run';
 import { replayTopicRange } from './topic-range';
-import { recoveredSummary, takeOverOpenChunks } from './take-over-open-chunks';
+import { NOTHING_RECOVERED, takeOverOpenChunks, type Recovered } from './take-over-open-chunks';
 
 export interface ReplayOptions {
   events?: string[];
@@ -158,7 +158,7 @@ export async function replay(options: ReplayOptions): Promise<void> {
       });
     let output: ReplayOutput | undefined;
     let topicsReady = Promise.resolve();
-    let recovered: TakeoverReport | undefined;
+    let recovered: Recovered = NOTHING_RECOVERED;
     if (publishing && kafka && kafkaConfig) {
       const openChunks = new OpenChunkRepository(db);
       const writer = replayWriter(kafkaConfig, runId);
@@ -252,7 +252,7 @@ export async function replay(options: ReplayOptions): Promise<void> {
         finished,
         resumed: resuming,
         ...totals,
-        recovered: recoveredSummary(recovered),
+        recovered,
         seconds: Number(seconds.toFixed(3)),
       })}\n`,
     );

@@ -1,40 +1,43 @@
-import type { OpenChunkTakeover, TakeoverReport } from '@assigner/backfill';
+import type { OpenChunkTakeover } from '@assigner/backfill';
 import { OPEN_CHUNK_STALE_AFTER_MS, type ChunkWriter } from '@assigner/persistence';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** How often to look again at chunks other replays have open. */
 const POLL_MS = 2_000;
 
+/** What a replay published for other replays: the `recovered` of its summary. */
+export interface Recovered {
+  chunks: number;
+  messages: number;
+  deadLetters: number;
+}
+
+export const NOTHING_RECOVERED: Recovered = { chunks: 0, messages: 0, deadLetters: 0 };
+
 /**
  * Before a replay stores anything: publishes what other replays stored but did not commit (this
- * run's own unfinished chunk it applies again itself, see `OpenChunkTakeover`). Chunks other replays are still at work on are waited for:
- * they commit, or their writer stops and they are taken over once quiet.
+ * run's own unfinished chunk it applies again itself, see `OpenChunkTakeover`). Chunks other
+ * replays are still at work on are waited for: they commit, or their writer stops and they are
+ * taken over once quiet.
  */
 export async function takeOverOpenChunks(
   takeover: OpenChunkTakeover,
   mine: ChunkWriter,
-): Promise<TakeoverReport> {
-  const total: TakeoverReport = {
-    committed: 0,
-    published: 0,
-    messages: 0,
-    deadLetters: 0,
-    live: [],
-  };
+): Promise<Recovered> {
+  const recovered = { ...NOTHING_RECOVERED };
   let waitingFor: Set<string> | undefined;
   for (;;) {
     const report = await takeover.takeOver(mine);
-    total.committed += report.committed;
-    total.published += report.published;
-    total.messages += report.messages;
-    total.deadLetters += report.deadLetters;
+    recovered.chunks += report.published;
+    recovered.messages += report.messages;
+    recovered.deadLetters += report.deadLetters;
     if (report.published > 0)
       process.stderr.write(
         `published ${report.messages} messages and ${report.deadLetters} dead letters of ${report.published} chunks earlier replays stored but did not commit\n`,
       );
     // Only those seen open at the start: a live replay opens new chunks all the time.
     const live = report.live.filter(({ _id }) => waitingFor === undefined || waitingFor.has(_id));
-    if (live.length === 0) return total;
+    if (live.length === 0) return recovered;
     if (!waitingFor) {
       waitingFor = new Set(live.map(({ _id }) => _id));
       const writers = [...new Set(live.map(({ writer }) => writer.transactionalIdPrefix))];
@@ -44,17 +47,4 @@ export async function takeOverOpenChunks(
     }
     await sleep(POLL_MS);
   }
-}
-
-/** For the replay's summary: what it published for earlier replays. */
-export function recoveredSummary(report: TakeoverReport | undefined): {
-  chunks: number;
-  messages: number;
-  deadLetters: number;
-} {
-  return {
-    chunks: report?.published ?? 0,
-    messages: report?.messages ?? 0,
-    deadLetters: report?.deadLetters ?? 0,
-  };
 }
