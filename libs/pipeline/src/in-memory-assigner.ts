@@ -1,6 +1,5 @@
-import type { AnalyticsMessage } from '@assigner/contracts';
 import { namespacedName, type AssignmentRecord, type Experiment } from '@assigner/domain';
-import type { DeadLetter, InboundMessage } from '@assigner/contracts';
+import type { AnalyticsMessage, DeadLetter, InboundMessage } from '@assigner/contracts';
 import { BatchAssigner } from './batch-assigner';
 import { MemoryLearnerStore } from './memory-learner-store';
 
