@@ -698,6 +698,7 @@ describe('the admin API, as a process over the real store', () => {
   });
 
   interface StatsBody {
+    countedAt: string;
     sampleRatio: { pValue: number };
     courses: { courseId: string | null; buckets: number[] }[];
   }
@@ -815,6 +816,20 @@ describe('the admin API, as a process over the real store', () => {
       });
       // exp(-0.2 / 2): the chi-square upper tail with 2 degrees of freedom in closed form.
       expect(Math.abs(body.sampleRatio.pValue - 0.9048374180359595)).toBeLessThan(1e-6);
+    });
+
+    it('counts again for each request while counting is quick, and says as of when', async () => {
+      const before = await api.json<StatsBody>('GET', `/experiments/${BALANCED}/stats`, reader);
+      await storeLearners(
+        countsLearners(BALANCED, 30_000, [{ courseId: null, bucket: 2, count: 3 }]),
+      );
+      const after = await api.json<StatsBody>('GET', `/experiments/${BALANCED}/stats`, reader);
+      expect(after.body).toMatchObject({
+        total: 1003,
+        buckets: [340, 330, 333],
+        recounting: false,
+      });
+      expect(Date.parse(after.body.countedAt)).toBeGreaterThan(Date.parse(before.body.countedAt));
     });
   });
 

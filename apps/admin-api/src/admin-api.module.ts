@@ -2,6 +2,7 @@ import { AppConfig, AppConfigModule, type AdminToken } from '@assigner/config';
 import { LoggingModule } from '@assigner/observability';
 import {
   AssignmentCountsQuery,
+  CountSnapshotRepository,
   ExperimentRepository,
   LearnerStateRepository,
   MONGO_DB,
@@ -14,6 +15,7 @@ import type { Db } from 'mongodb';
 import { AdminHealthController } from './admin-health.controller';
 import { AssignmentsController } from './assignments/assignments.controller';
 import { ExplainController } from './assignments/explain.controller';
+import { ExperimentCounts } from './assignments/experiment-counts';
 import { StatsController } from './assignments/stats.controller';
 import { AdminAuthGuard } from './auth/admin-auth.guard';
 import { TokenVerifier } from './auth/token-verifier';
@@ -39,6 +41,11 @@ export class AdminApiModule {
         { provide: ExperimentRepository, ...overStore((db) => new ExperimentRepository(db)) },
         { provide: LearnerStateRepository, ...overStore((db) => new LearnerStateRepository(db)) },
         { provide: AssignmentCountsQuery, ...overStore((db) => new AssignmentCountsQuery(db)) },
+        {
+          provide: CountSnapshotRepository,
+          ...overStore((db) => new CountSnapshotRepository(db)),
+        },
+        ExperimentCounts,
         { provide: TokenVerifier, useValue: new TokenVerifier(tokens) },
         { provide: APP_GUARD, useClass: AdminAuthGuard },
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

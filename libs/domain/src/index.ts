@@ -54,6 +54,17 @@ export {
   type FlagSubject,
 } from './flags/flag-evaluation';
 export {
+  AssignmentCounter,
+  type AssignmentTally,
+  type CountedAssignment,
+} from './stats/assignment-tally';
+export {
+  COUNT_ALWAYS_REDONE_UNDER_MS,
+  COUNT_REUSE_FACTOR,
+  countIsCurrent,
+  type CountTiming,
+} from './stats/count-freshness';
+export {
   summarizeBucketCounts,
   type BucketCountRow,
   type BucketCounts,

@@ -16,11 +16,8 @@ export {
 } from './learner-state.documents';
 export { LearnerStateRepository, type LoadedStates } from './learner-state.repository';
 export { InjectDb, MONGO_DB, MongoHealthIndicator, MongoModule } from './mongo.module';
-export {
-  AssignmentCountsQuery,
-  COUNT_TIME_LIMIT_MS,
-  CountTimeLimitExceeded,
-} from './assignment-counts.query';
+export { AssignmentCountsQuery } from './assignment-counts.query';
+export { CountSnapshotRepository, type CountSnapshot } from './count-snapshot.repository';
 export {
   OPEN_CHUNK_KEEP_ALIVE_MS,
   OPEN_CHUNK_STALE_AFTER_MS,

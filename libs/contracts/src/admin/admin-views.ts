@@ -71,19 +71,26 @@ export interface StatsView extends ExperimentCounts {
   numBuckets: number;
   firstAssignedAt: string | null;
   lastAssignedAt: string | null;
+  /** When the count these figures come from began. */
+  countedAt: string;
+  /** A newer count is under way. */
+  recounting: boolean;
 }
 
 export function statsView(
   experiment: string,
   numBuckets: number,
   counts: ExperimentCounts,
-  range: { first?: number; last?: number },
+  count: { first?: number; last?: number; countedAt: Date },
+  recounting: boolean,
 ): StatsView {
   return {
     experiment,
     numBuckets,
     ...counts,
-    firstAssignedAt: range.first === undefined ? null : formatMicros(range.first),
-    lastAssignedAt: range.last === undefined ? null : formatMicros(range.last),
+    firstAssignedAt: count.first === undefined ? null : formatMicros(count.first),
+    lastAssignedAt: count.last === undefined ? null : formatMicros(count.last),
+    countedAt: count.countedAt.toISOString(),
+    recounting,
   };
 }
