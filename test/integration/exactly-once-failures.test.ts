@@ -294,6 +294,39 @@ describe('replay failures: every stored bucket change has exactly one committed 
     await expectReferenceOnce();
   });
 
+  it('the dead-letter topic deleted while the worker runs: created again; each message once, each later dead letter once', async () => {
+    const half = LINES.length / 2;
+    const later = LINES.slice(half);
+    const laterDeadLetters = (await simulateLines(later, EXPERIMENTS)).invalid;
+    expect(laterDeadLetters).toBeGreaterThan(0);
+    await system.produce(LINES.slice(0, half), true);
+    await system.startWorker();
+    await waitFor('the first half consumed', () => system.consumedEverything(), 300_000);
+
+    const admin = system.kafka.admin();
+    await admin.connect();
+    try {
+      await admin.deleteTopics({ topics: [system.dlqTopic] });
+      await waitFor(
+        'the dead-letter topic deleted',
+        async () => !(await admin.listTopics()).includes(system.dlqTopic),
+        60_000,
+      );
+    } finally {
+      await admin.disconnect();
+    }
+    await system.produce(later, true);
+    await waitFor('the history consumed', () => system.consumedEverything(), 300_000);
+
+    await expectReferenceOnce();
+    const deadLetters = await system.readAll(system.dlqTopic, laterDeadLetters);
+    const sources = deadLetters.map(
+      ({ headers }) => `${headers['dlq-source-partition']}/${headers['dlq-source-offset']}`,
+    );
+    expect(new Set(sources).size).toBe(laterDeadLetters);
+    expect(sources).toHaveLength(laterDeadLetters);
+  });
+
   it('a replay paused mid-chunk is taken over by another and fenced; whatever it does once resumed, each message once', async () => {
     const zombie = startReplay();
     await chunkOpened();

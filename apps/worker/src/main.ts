@@ -7,6 +7,7 @@ import { Logger, PinoLogger } from 'nestjs-pino';
 import { ExperimentCatalog } from './experiment-catalog.service';
 import { OpenChunkSweeper } from './open-chunk-sweeper.service';
 import { WorkerModule } from './worker.module';
+import { workerTopics } from './worker-topics';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -15,16 +16,7 @@ async function main(): Promise<void> {
   app.enableShutdownHooks();
 
   const logger = (await app.resolve(PinoLogger)).logger;
-  const partitions = config.TOPIC_PARTITIONS;
-  await ensureTopics(createKafka(config, logger, 'worker-admin'), [
-    ...config.INPUT_TOPICS.map((topic) => ({
-      topic,
-      setting: 'INPUT_TOPICS',
-      numPartitions: partitions,
-    })),
-    { topic: config.ANALYTICS_TOPIC, setting: 'ANALYTICS_TOPIC', numPartitions: partitions },
-    { topic: config.DLQ_TOPIC, setting: 'DLQ_TOPIC', numPartitions: partitions },
-  ]);
+  await ensureTopics(createKafka(config, logger, 'worker-admin'), workerTopics(config));
 
   await app.get(LearnerStateRepository).ensureIndexes();
   await app.get(ExperimentCatalog).start();

@@ -14,6 +14,7 @@ import type { Db } from 'mongodb';
 import { PinoLogger } from 'nestjs-pino';
 import { AssignmentBatchHandler } from './assignment-batch.handler';
 import { ExperimentCatalog } from './experiment-catalog.service';
+import { outputTopics } from './worker-topics';
 import { OpenChunkSweeper } from './open-chunk-sweeper.service';
 import { WorkerHealthController } from './worker-health.controller';
 import { WorkerMetrics } from './worker-metrics';
@@ -57,6 +58,7 @@ export class WorkerModule {
               groupId: cfg.WORKER_GROUP_ID,
               analyticsTopic: cfg.ANALYTICS_TOPIC,
               dlqTopic: cfg.DLQ_TOPIC,
+              recreateTopics: outputTopics(cfg),
               logger: logger.logger,
             }),
         },

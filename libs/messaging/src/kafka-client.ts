@@ -71,10 +71,13 @@ export class TopicSetupError extends Error {
 
 /**
  * Creates the topics that do not exist yet, with `numPartitions` (the `TOPIC_PARTITIONS`
- * setting); existing ones are left as they are. Fails with one line naming the topic and its
- * setting.
+ * setting); existing ones are left as they are. Resolves with those it created. Fails with one
+ * line naming the topic and its setting.
  */
-export async function ensureTopics(kafka: Kafka, topics: readonly NeededTopic[]): Promise<void> {
+export async function ensureTopics(
+  kafka: Kafka,
+  topics: readonly NeededTopic[],
+): Promise<NeededTopic[]> {
   const admin = kafka.admin();
   const named = topics.map(({ topic, setting }) => `${topic} (${setting})`).join(', ');
   try {
@@ -87,6 +90,7 @@ export async function ensureTopics(kafka: Kafka, topics: readonly NeededTopic[])
         waitForLeaders: true,
       });
     }
+    return missing;
   } catch (error) {
     throw new TopicSetupError(
       `could not make sure the topics ${named} exist, with TOPIC_PARTITIONS=${topics[0]?.numPartitions}: ${errorText(error)}`,

@@ -2,6 +2,7 @@ import type { AnalyticsMessage } from '@assigner/contracts';
 import type { DeadLetter } from '@assigner/contracts';
 import type { IHeaders, Kafka, Message, Producer, Transaction } from 'kafkajs';
 import type { Logger } from 'pino';
+import { ensureTopics, errorText, type NeededTopic } from './kafka-client';
 import { fetchStableCommittedOffsets } from './stable-committed-offsets';
 
 export interface TransactionalOutputOptions {
@@ -14,6 +15,11 @@ export interface TransactionalOutputOptions {
   groupId: string;
   analyticsTopic: string;
   dlqTopic: string;
+  /**
+   * The output topics to create again when a transaction fails and they are missing (deleted
+   * while this process runs): without them every retry of the batch would fail the same way.
+   */
+  recreateTopics?: readonly NeededTopic[];
   logger: Logger;
 }
 
@@ -179,7 +185,20 @@ export class TransactionalOutput {
     } catch (error) {
       await sending.catch(() => undefined);
       await this.abandon(key, transaction);
+      await this.recreateMissingTopics();
       throw error;
+    }
+  }
+
+  private async recreateMissingTopics(): Promise<void> {
+    const { kafka, recreateTopics, logger } = this.options;
+    if (!recreateTopics) return;
+    try {
+      for (const { topic, setting } of await ensureTopics(kafka, recreateTopics))
+        logger.warn({ topic, setting }, 'an output topic was missing: created it again');
+    } catch (error) {
+      // The broker is away, most likely: the batch's retry will find out again.
+      logger.debug({ error: errorText(error) }, 'could not check the output topics');
     }
   }
 

@@ -16,7 +16,7 @@ export interface ReplayRun {
   /** When publishing. */
   output?: ReplayOutput;
   /** Resolves once the topics the output publishes to exist. */
-  topicsReady: Promise<void>;
+  topicsReady: Promise<unknown>;
   /** Send invalid lines of files to the dead-letter topic, saying which file and line. */
   deadLetters: boolean;
   /** Where file progress is committed: partition 0 of the analytics topic, in the replay's group. */

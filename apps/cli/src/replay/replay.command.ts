@@ -157,7 +157,7 @@ export async function replay(options: ReplayOptions): Promise<void> {
         totals: { ...totals },
       });
     let output: ReplayOutput | undefined;
-    let topicsReady = Promise.resolve();
+    let topicsReady: Promise<unknown> = Promise.resolve();
     let recovered: Recovered = NOTHING_RECOVERED;
     if (publishing && kafka && kafkaConfig) {
       const openChunks = new OpenChunkRepository(db);
