@@ -57,13 +57,8 @@ export {
   AssignmentCounter,
   type AssignmentTally,
   type CountedAssignment,
-} from './stats/assignment-tally';
-export {
-  COUNT_ALWAYS_REDONE_UNDER_MS,
-  COUNT_REUSE_FACTOR,
-  countIsCurrent,
-  type CountTiming,
-} from './stats/count-freshness';
+} from './stats/assignment-counter';
+export { countIsCurrent, type CountTiming } from './stats/count-freshness';
 export {
   summarizeBucketCounts,
   type BucketCountRow,

@@ -1,6 +1,7 @@
 import { AssignmentCounter, type AssignmentTally, type CountedAssignment } from '@assigner/domain';
 import type { Collection, Db } from 'mongodb';
 import type { AssignmentDocument } from './learner-state.documents';
+import { retryTransient } from './mongo-errors';
 
 /** Copies a count reads per round trip: few round trips, and memory for one batch only. */
 const COUNT_BATCH_SIZE = 10_000;
@@ -18,7 +19,12 @@ export class AssignmentCountsQuery {
     this.assignments = db.collection('assignments');
   }
 
-  async count(experiment: string): Promise<AssignmentTally> {
+  /** A transient store error starts the count again. */
+  count(experiment: string): Promise<AssignmentTally> {
+    return retryTransient(() => this.countOnce(experiment));
+  }
+
+  private async countOnce(experiment: string): Promise<AssignmentTally> {
     const counter = new AssignmentCounter();
     const copies = this.assignments.find<CountedAssignment>(
       { experiment },
