@@ -401,6 +401,21 @@ describe('replay failures: every stored bucket change has exactly one committed 
     await expectEachDeadLetterOnce();
   });
 
+  it("a replay killed after its commit, before it closed the chunk's record, then the same command: each message and dead letter once", async () => {
+    const fault = struck({ command: 'delete', collection: 'open_chunks', when: 'before' });
+    const first = startReplay(['--dead-letters'], 'replay.json', proxy.url);
+    await fault;
+    first.child.kill('SIGKILL');
+    await first.done;
+    // Committed with its progress, but the record says the chunk is open and the checkpoint is behind.
+    expect(await openChunks()).toBe(1);
+    expect(await storedUnpublished()).toBe(0);
+    replaySummaryOf(await startReplay(['--dead-letters']).done);
+    await expectReferenceOnce();
+    await expectEachDeadLetterOnce();
+    expect(await openChunks()).toBe(0);
+  });
+
   it.each(STEPS)(
     'a worker killed $step, then a replay of the same history and the worker again: each message once',
     async ({ fault }) => {
