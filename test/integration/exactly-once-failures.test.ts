@@ -77,6 +77,14 @@ describe('replay failures: every stored bucket change has exactly one committed 
     run.child.kill('SIGKILL');
     await run.done;
   };
+  /** Starts a replay through the store proxy and kills it (-9) once the fault has struck. */
+  const replayKilledAt = async (fault: StoreFault, extra: string[] = []) => {
+    const struckNow = struck(fault);
+    const run = startReplay(extra, 'replay.json', proxy.url);
+    await struckNow;
+    run.child.kill('SIGKILL');
+    await run.done;
+  };
   /** The messages of every change the store holds, as the analytics topic must hold them. */
   const storedChangeIds = async () =>
     new Set(
@@ -215,11 +223,9 @@ describe('replay failures: every stored bucket change has exactly one committed 
 
   it('killed before its chunk was stored, the chunk taken over by another replay, then the same command: each message and dead letter once', async () => {
     // Nothing of the chunk stored: the takeover publishes nothing, and the resumed run must apply it all.
-    const fault = struck({ command: 'insert', collection: 'learner_states', when: 'before' });
-    const first = startReplay(['--dead-letters'], 'replay.json', proxy.url);
-    await fault;
-    first.child.kill('SIGKILL');
-    await first.done;
+    await replayKilledAt({ command: 'insert', collection: 'learner_states', when: 'before' }, [
+      '--dead-letters',
+    ]);
     // Quiet for longer than OPEN_CHUNK_STALE_AFTER_MS: another replay takes the chunk over.
     await new Promise((resolve) => setTimeout(resolve, 21_000));
     replaySummaryOf(
@@ -361,11 +367,7 @@ describe('replay failures: every stored bucket change has exactly one committed 
   });
 
   it(`a replay killed ${STEPS[0]!.step}, then another replay of half the history: what is stored, once`, async () => {
-    const fault = struck(STEPS[0]!.fault);
-    const first = startReplay([], 'replay.json', proxy.url);
-    await fault;
-    first.child.kill('SIGKILL');
-    await first.done;
+    await replayKilledAt(STEPS[0]!.fault);
     replaySummaryOf(
       await startReplay(['--to-time', timeOfLine(LINES.length / 2)], 'half.json').done,
     );
@@ -376,11 +378,7 @@ describe('replay failures: every stored bucket change has exactly one committed 
   });
 
   it(`a replay killed ${STEPS[1]!.step}, then a worker consuming the same history: each message once`, async () => {
-    const fault = struck(STEPS[1]!.fault);
-    const first = startReplay([], 'replay.json', proxy.url);
-    await fault;
-    first.child.kill('SIGKILL');
-    await first.done;
+    await replayKilledAt(STEPS[1]!.fault);
     expect(await storedUnpublished()).toBeGreaterThan(0);
     await system.produce(LINES, true);
     await system.startWorker();
@@ -390,11 +388,7 @@ describe('replay failures: every stored bucket change has exactly one committed 
   });
 
   it(`a replay killed ${STEPS[2]!.step}, then the same command: each message and dead letter once`, async () => {
-    const fault = struck(STEPS[2]!.fault);
-    const first = startReplay(['--dead-letters'], 'replay.json', proxy.url);
-    await fault;
-    first.child.kill('SIGKILL');
-    await first.done;
+    await replayKilledAt(STEPS[2]!.fault, ['--dead-letters']);
     expect(await storedUnpublished()).toBeGreaterThan(0);
     replaySummaryOf(await startReplay(['--dead-letters']).done);
     await expectReferenceOnce();
@@ -402,11 +396,9 @@ describe('replay failures: every stored bucket change has exactly one committed 
   });
 
   it("a replay killed after its commit, before it closed the chunk's record, then the same command: each message and dead letter once", async () => {
-    const fault = struck({ command: 'delete', collection: 'open_chunks', when: 'before' });
-    const first = startReplay(['--dead-letters'], 'replay.json', proxy.url);
-    await fault;
-    first.child.kill('SIGKILL');
-    await first.done;
+    await replayKilledAt({ command: 'delete', collection: 'open_chunks', when: 'before' }, [
+      '--dead-letters',
+    ]);
     // Committed with its progress, but the record says the chunk is open and the checkpoint is behind.
     expect(await openChunks()).toBe(1);
     expect(await storedUnpublished()).toBe(0);
