@@ -1,5 +1,4 @@
-import type { AnalyticsMessage } from '@assigner/contracts';
-import type { DeadLetter } from '@assigner/contracts';
+import type { AnalyticsMessage, DeadLetter } from '@assigner/contracts';
 import type { IHeaders, Kafka, Message, Producer, Transaction } from 'kafkajs';
 import type { Logger } from 'pino';
 import { ensureTopics, errorText, type NeededTopic } from './kafka-client';

@@ -31,8 +31,8 @@ export interface ChunkProgress {
 /**
  * A chunk some writer has stored, or is storing, and whose transaction has not been seen to
  * commit. Its changes are those its learners' states hold at its positions; they and its dead
- * letters are published
- * once the chunk's transaction commits. One document per attempt at storing the chunk.
+ * letters are published once the chunk's transaction commits. One document per attempt at
+ * storing the chunk.
  */
 export interface OpenChunkDocument {
   _id: string;

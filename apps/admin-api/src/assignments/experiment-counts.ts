@@ -8,7 +8,7 @@ import { Injectable } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 
 /** How long a request waits for a count it started before it answers with the previous one. */
-export const COUNT_WAIT_MS = 1_500;
+const COUNT_WAIT_MS = 1_500;
 
 export type CurrentCounts =
   /** `recounting`: a newer count is under way; ask again later for it. */
