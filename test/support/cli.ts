@@ -78,6 +78,8 @@ export interface ReplaySummary {
   newAssignments: number;
   changedBuckets: number;
   published: number;
+  /** What it published that other replays stored but did not commit. */
+  recovered: { chunks: number; messages: number; deadLetters: number };
 }
 /** The JSON summary line `replay` ends its output with; a failed run throws with its stderr. */
 export const replaySummaryOf = (run: AsyncRun): ReplaySummary => {

@@ -5,12 +5,14 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
  * A fault at one step of a writer's work, as the store sees it: the first command of this name
  * on this collection either never reaches the store (`before`) or runs there and its answer never
  * comes back (`after`). Either way that connection then stays silent, as if the writer had died
- * at that point; the test kills the writer once the fault has struck.
+ * at that point; the test kills the writer once the fault has struck. Or (`held`) the command and
+ * what follows it on that connection wait until `release()`, as if the writer had paused just
+ * before it: the test pauses the writer once the fault has struck, and lets it go on later.
  */
 export interface StoreFault {
   command: string;
   collection: string;
-  when: 'before' | 'after';
+  when: 'before' | 'after' | 'held';
 }
 
 /** MongoDB wire protocol: every message starts with its length, request id, response-to id, op code. */
@@ -57,6 +59,7 @@ class MessageReader {
  */
 export class StoreFaultProxy {
   private fault?: { spec: StoreFault; struck: () => void };
+  private held: (() => void)[] = [];
   private readonly sockets = new Set<Socket>();
   private readonly server: Server = createServer((client) => this.connection(client));
 
@@ -87,6 +90,11 @@ export class StoreFaultProxy {
     });
   }
 
+  /** Lets what a `held` fault holds go on to the store. */
+  release(): void {
+    for (const release of this.held.splice(0)) release();
+  }
+
   async close(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
     this.server.close();
@@ -106,11 +114,16 @@ export class StoreFaultProxy {
     }
     let cutOff = false;
     let held: { request: number; struck: () => void } | undefined;
+    let holding: Buffer[] | undefined;
     const requests = new MessageReader();
     const answers = new MessageReader();
     client.on('data', (data: Buffer) => {
       for (const message of requests.push(data)) {
         if (cutOff) return;
+        if (holding) {
+          holding.push(message);
+          continue;
+        }
         const fault = this.fault;
         const target = commandOf(message);
         if (
@@ -123,6 +136,16 @@ export class StoreFaultProxy {
             cutOff = true;
             fault.struck();
             return;
+          }
+          if (fault.spec.when === 'held') {
+            const messages = [message];
+            holding = messages;
+            this.held.push(() => {
+              holding = undefined;
+              for (const queued of messages) store.write(queued);
+            });
+            fault.struck();
+            continue;
           }
           held = { request: message.readInt32LE(4), struck: fault.struck };
           store.write(message);

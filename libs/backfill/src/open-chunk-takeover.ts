@@ -2,6 +2,7 @@ import { analyticsMessageOf, type AnalyticsMessage, type DeadLetter } from '@ass
 import { ensureTopics, TransactionalOutput } from '@assigner/messaging';
 import {
   OPEN_CHUNK_STALE_AFTER_MS,
+  TAKEN_OVER_WATCH_MS,
   type ChunkWriter,
   type LearnerStateRepository,
   type OpenChunkDocument,
@@ -62,23 +63,40 @@ export class OpenChunkTakeover {
       deadLetters: 0,
       live: [],
     };
-    const staleBefore = Date.now() - OPEN_CHUNK_STALE_AFTER_MS;
-    const others = openPartitions(await this.chunks.all()).filter(
-      ({ writer }) => writer.transactionalIdPrefix !== mine?.transactionalIdPrefix,
+    const now = Date.now();
+    const staleBefore = now - OPEN_CHUNK_STALE_AFTER_MS;
+    const partitions = openPartitions(await this.chunks.all()).flatMap((open) =>
+      open.writer.transactionalIdPrefix === mine?.transactionalIdPrefix
+        ? onlyTakenOver(open)
+        : [open],
     );
-    for (const open of others) {
+    for (const open of partitions) {
       // One document still being kept alive, not given up on: its writer is at work on the chunk.
       const left = open.documents.every(
         ({ abandoned, aliveAt }) => abandoned === true || aliveAt.getTime() < staleBefore,
       );
-      if (left) await this.takeOverPartition(open, report);
+      if (left) await this.takeOverPartition(open, report, now);
       else report.live.push(...open.documents);
     }
     return report;
   }
 
-  private async takeOverPartition(open: OpenPartition, report: TakeoverReport): Promise<void> {
+  private async takeOverPartition(
+    open: OpenPartition,
+    report: TakeoverReport,
+    now: number,
+  ): Promise<void> {
     const { writer, topic, partition } = open;
+    // A chunk taken over and not due for a check is left alone: claiming would fence its writer.
+    const chunks = [...groupBy(open.documents, ({ progress }) => progress.nextOffset)]
+      .map(([nextOffset, documents]) => ({
+        nextOffset,
+        documents,
+        published: publishedOf(documents),
+      }))
+      .filter(({ documents, published }) => !published || dueForCheck(documents, published, now))
+      .sort((a, b) => a.nextOffset - b.nextOffset);
+    if (chunks.length === 0) return;
     const output = new TransactionalOutput({
       kafka: this.options.kafka,
       brokers: this.options.brokers,
@@ -100,34 +118,67 @@ export class OpenChunkTakeover {
         },
       ]);
       let committed = await output.claim(topic, partition);
-      const byChunk = groupBy(open.documents, ({ progress }) => progress.nextOffset);
-      for (const [nextOffset, documents] of [...byChunk].sort(([a], [b]) => a - b)) {
-        if (nextOffset <= committed) continue;
-        const analytics = await this.storedChanges(documents);
-        const deadLetters = uniqueDeadLetters(documents);
-        await output.publishAsDecided(topic, partition, (send) => {
-          send(analytics);
-          return Promise.resolve({ nextOffset: String(nextOffset), deadLetters });
-        });
-        this.options.logger.info(
-          {
-            writer: writer.transactionalIdPrefix,
-            topic,
-            partition,
-            nextOffset,
-            messages: analytics.length,
-          },
-          'published a chunk its writer stored but did not commit',
+      for (const { nextOffset, documents, published } of chunks) {
+        if (nextOffset <= committed && !published) continue;
+        // Not committed: all it stored. Committed by a takeover: what its writer stored since.
+        const analytics = (await this.storedChanges(documents)).filter(
+          ({ messageId }) => !published?.messageIds.has(messageId),
         );
-        report.published += 1;
-        report.messages += analytics.length;
-        report.deadLetters += deadLetters.length;
-        committed = nextOffset;
+        const deadLetters = published ? [] : uniqueDeadLetters(documents);
+        if (analytics.length > 0 || deadLetters.length > 0 || nextOffset > committed) {
+          const progress = Math.max(nextOffset, committed);
+          await output.publishAsDecided(topic, partition, (send) => {
+            send(analytics);
+            return Promise.resolve({ nextOffset: String(progress), deadLetters });
+          });
+          this.options.logger.info(
+            {
+              writer: writer.transactionalIdPrefix,
+              topic,
+              partition,
+              nextOffset,
+              messages: analytics.length,
+            },
+            published
+              ? "published what a chunk's writer stored after the chunk was taken over"
+              : 'published a chunk its writer stored but did not commit',
+          );
+          report.published += 1;
+          report.messages += analytics.length;
+          report.deadLetters += deadLetters.length;
+          committed = progress;
+        }
+        await this.settle(documents, published, analytics, now);
       }
       await this.chunks.closeCommitted(writer, { topic, partition }, committed);
     } finally {
       await output.close();
     }
+  }
+
+  /**
+   * A chunk whose writer gave up on it is forgotten, as is one watched long enough; one whose
+   * writer only went quiet is watched: it may be paused, and store more once it goes on.
+   */
+  private async settle(
+    documents: readonly OpenChunkDocument[],
+    published: Published | undefined,
+    analytics: readonly AnalyticsMessage[],
+    now: number,
+  ): Promise<void> {
+    const ids = documents.map(({ _id }) => _id);
+    const takenOverAt = published?.at ?? new Date(now);
+    const watched = now - takenOverAt.getTime() >= TAKEN_OVER_WATCH_MS;
+    if (watched || documents.every(({ abandoned }) => abandoned === true))
+      return this.chunks.forget(ids);
+    await this.chunks.markTakenOver(ids, {
+      at: takenOverAt,
+      checkedAt: new Date(now),
+      messageIds: [
+        ...(published?.messageIds ?? []),
+        ...analytics.map(({ messageId }) => messageId),
+      ],
+    });
   }
 
   /** The changes the chunk's learners' states hold at its positions, in the order of its events. */
@@ -152,6 +203,55 @@ export class OpenChunkTakeover {
           }
     return [...changes.values()].sort((a, b) => a.offset - b.offset).map(({ message }) => message);
   }
+}
+
+/** What a takeover published of a chunk, as recorded on its attempts. */
+interface Published {
+  at: Date;
+  checkedAt: Date;
+  messageIds: Set<string>;
+}
+
+function publishedOf(documents: readonly OpenChunkDocument[]): Published | undefined {
+  const takenOver = documents.flatMap(({ takenOver }) => (takenOver ? [takenOver] : []));
+  if (takenOver.length === 0) return undefined;
+  return {
+    at: new Date(Math.min(...takenOver.map(({ at }) => at.getTime()))),
+    checkedAt: new Date(Math.min(...takenOver.map(({ checkedAt }) => checkedAt.getTime()))),
+    messageIds: new Set(takenOver.flatMap(({ messageIds }) => messageIds)),
+  };
+}
+
+/**
+ * A chunk taken over is compared again with what is stored once its writer may have stored more:
+ * it gave up on the chunk, went on (kept it alive, or recorded another attempt), or the watch ends.
+ */
+function dueForCheck(
+  documents: readonly OpenChunkDocument[],
+  published: Published,
+  now: number,
+): boolean {
+  return (
+    now - published.at.getTime() >= TAKEN_OVER_WATCH_MS ||
+    documents.some(
+      ({ abandoned, aliveAt, takenOver }) =>
+        abandoned === true ||
+        takenOver === undefined ||
+        aliveAt.getTime() > published.checkedAt.getTime(),
+    )
+  );
+}
+
+/**
+ * Of the caller's own partition, the chunks another writer took over: the caller applies its
+ * other unfinished chunks again itself, but not what its earlier process stored after a takeover.
+ */
+function onlyTakenOver(open: OpenPartition): OpenPartition[] {
+  const chunks = new Set(
+    open.documents.filter(({ takenOver }) => takenOver).map(({ progress }) => progress.nextOffset),
+  );
+  const documents = open.documents.filter(({ progress }) => chunks.has(progress.nextOffset));
+  return documents.length > 0 ? [{ ...open, documents }] : [];
 }
 
 function openPartitions(documents: readonly OpenChunkDocument[]): OpenPartition[] {

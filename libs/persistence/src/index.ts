@@ -21,9 +21,11 @@ export { CountSnapshotRepository, type CountSnapshot } from './count-snapshot.re
 export {
   OPEN_CHUNK_KEEP_ALIVE_MS,
   OPEN_CHUNK_STALE_AFTER_MS,
+  TAKEN_OVER_WATCH_MS,
   OpenChunk,
   OpenChunkRepository,
   type ChunkProgress,
   type ChunkWriter,
   type OpenChunkDocument,
+  type TakenOver,
 } from './open-chunk.repository';

@@ -10,6 +10,11 @@ import { retryTransient } from './mongo-errors';
  */
 export const OPEN_CHUNK_KEEP_ALIVE_MS = 5_000;
 export const OPEN_CHUNK_STALE_AFTER_MS = 20_000;
+/**
+ * How long a chunk taken over from a quiet writer is watched: the writer may only be paused, and
+ * store more of the chunk once it goes on (Kafka fences its transaction, not its store writes).
+ */
+export const TAKEN_OVER_WATCH_MS = 60 * 60_000;
 
 /** The Kafka transaction a chunk commits in, and where it commits its progress. */
 export interface ChunkWriter {
@@ -49,6 +54,16 @@ export interface OpenChunkDocument {
   aliveAt: Date;
   /** The writer gave up on the chunk (an error): any writer may take it over at once. */
   abandoned?: boolean;
+  /** Another writer published and committed the chunk while its own writer was quiet. */
+  takenOver?: TakenOver;
+}
+
+export interface TakenOver {
+  at: Date;
+  /** When its stored changes were last compared with what was published. */
+  checkedAt: Date;
+  /** The messages published for the chunk: changes stored later are published apart. */
+  messageIds: string[];
 }
 
 /** The chunks whose transaction has not been seen to commit. A handful at any time. */
@@ -79,7 +94,10 @@ export class OpenChunkRepository {
     }));
   }
 
-  /** Forgets the writer's chunks on this progress partition that its committed offset covers. */
+  /**
+   * Forgets the writer's chunks on this progress partition that its committed offset covers,
+   * but those taken over, which are watched (see `TAKEN_OVER_WATCH_MS`).
+   */
   async closeCommitted(
     writer: ChunkWriter,
     progress: Omit<ChunkProgress, 'nextOffset'>,
@@ -88,11 +106,28 @@ export class OpenChunkRepository {
     await retryTransient(() =>
       this.chunks.deleteMany({
         ...sameWriterAndPartition(writer, progress),
-        'progress.nextOffset': { $lte: committed },
+        ...committedBy(committed),
       }),
     );
   }
+
+  /** These attempts' chunk was published by another writer: watch it for what its own stores. */
+  async markTakenOver(ids: readonly string[], takenOver: TakenOver): Promise<void> {
+    await retryTransient(() =>
+      this.chunks.updateMany({ _id: { $in: [...ids] } }, { $set: { takenOver } }),
+    );
+  }
+
+  async forget(ids: readonly string[]): Promise<void> {
+    await retryTransient(() => this.chunks.deleteMany({ _id: { $in: [...ids] } }));
+  }
 }
+
+/** Chunks committed as of this offset, and not taken over. */
+const committedBy = (offset: number) => ({
+  'progress.nextOffset': { $lte: offset },
+  takenOver: { $exists: false },
+});
 
 /** Kafka values and keys stored as bytes read back as BSON binaries. */
 function asBytes<T>(value: T | Binary): T | Buffer {
@@ -151,7 +186,7 @@ export class OpenChunk {
   async commit(): Promise<void> {
     clearInterval(this.keepAlive);
     await this.chunks
-      .deleteMany({ ...this.filter(), 'progress.nextOffset': { $lte: this.progress.nextOffset } })
+      .deleteMany({ ...this.filter(), ...committedBy(this.progress.nextOffset) })
       .catch(() => undefined);
   }
 
