@@ -1,8 +1,8 @@
-import type { InboundHeaders } from '@assigner/contracts';
-import type { TransactionalOutput } from '@assigner/messaging';
+import type { AnalyticsMessage, InboundHeaders } from '@assigner/contracts';
+import type { EventBusDecoder, TransactionalOutput } from '@assigner/messaging';
 import type { LearnerStateRepository, LoadedStates } from '@assigner/persistence';
-import { BatchAssigner } from '@assigner/pipeline';
-import type { EachBatchPayload } from 'kafkajs';
+import { BatchAssigner, type BatchResult } from '@assigner/pipeline';
+import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { ExperimentCatalog } from './experiment-catalog.service';
 import type { WorkerMetrics } from './worker-metrics';
 
@@ -20,6 +20,7 @@ export class AssignmentBatchHandler {
     store: LearnerStateRepository,
     private readonly catalog: ExperimentCatalog,
     private readonly output: TransactionalOutput,
+    private readonly decoder: EventBusDecoder,
     private readonly metrics: WorkerMetrics,
   ) {
     this.assigner = new BatchAssigner(store);
@@ -45,24 +46,14 @@ export class AssignmentBatchHandler {
       batch.topic,
       batch.partition,
       async (send) => {
-        // A batch can outlast the session timeout on a slow store: keep the membership alive meanwhile.
+        // A batch can outlast the session timeout on a slow store, or wait for the schema
+        // registry (before the transaction opens): keep the membership alive meanwhile.
         const heartbeats = setInterval(() => void payload.heartbeat().catch(() => undefined), 3000);
-        const result = await this.assigner
-          .process(
-            messages.map((message) => ({
-              value: message.value,
-              key: message.key,
-              headers: message.headers as InboundHeaders | undefined,
-              position: { source, offset: Number(message.offset) },
-            })),
-            this.catalog.current(),
-            {
-              onDecided: (analytics) => {
-                if (!revoked()) send(analytics);
-              },
-            },
-          )
-          .finally(() => clearInterval(heartbeats));
+        const decided = await this.decide(messages, source, revoked, send).finally(() =>
+          clearInterval(heartbeats),
+        );
+        if (!decided.ok) return undefined;
+        const { result } = decided;
         // Revoked meanwhile: the next owner redoes this batch; committing here would be refused anyway.
         if (revoked()) return undefined;
         return {
@@ -92,5 +83,30 @@ export class AssignmentBatchHandler {
       { topic: batch.topic, partition: String(batch.partition) },
       Number(batch.offsetLag()),
     );
+  }
+
+  /** Decodes the event-bus values, then decides; gives up when the partition is revoked meanwhile. */
+  private async decide(
+    messages: readonly KafkaMessage[],
+    source: string,
+    revoked: () => boolean,
+    send: (analytics: readonly AnalyticsMessage[]) => void,
+  ): Promise<{ ok: true; result: BatchResult } | { ok: false }> {
+    const decoded = await this.decoder.decode(
+      messages.map((message) => ({
+        value: message.value,
+        key: message.key,
+        headers: message.headers as InboundHeaders | undefined,
+        position: { source, offset: Number(message.offset) },
+      })),
+      () => !revoked(),
+    );
+    if (!decoded.ok) return { ok: false };
+    const result = await this.assigner.process(decoded.messages, this.catalog.current(), {
+      onDecided: (analytics) => {
+        if (!revoked()) send(analytics);
+      },
+    });
+    return { ok: true, result };
   }
 }

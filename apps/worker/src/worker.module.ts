@@ -1,5 +1,10 @@
 import { AppConfig, AppConfigModule } from '@assigner/config';
-import { createKafka, KafkaBatchServer, TransactionalOutput } from '@assigner/messaging';
+import {
+  createKafka,
+  EventBusDecoder,
+  KafkaBatchServer,
+  TransactionalOutput,
+} from '@assigner/messaging';
 import { LoggingModule } from '@assigner/observability';
 import { OpenChunkTakeover } from '@assigner/backfill';
 import {
@@ -83,14 +88,30 @@ export class WorkerModule {
             ),
         },
         {
+          provide: EventBusDecoder,
+          inject: [AppConfig, PinoLogger],
+          useFactory: (cfg: AppConfig, logger: PinoLogger) =>
+            new EventBusDecoder({
+              registryUrl: cfg.SCHEMA_REGISTRY_URL || undefined,
+              logger: logger.logger,
+            }),
+        },
+        {
           provide: AssignmentBatchHandler,
-          inject: [LearnerStateRepository, ExperimentCatalog, TransactionalOutput, WorkerMetrics],
+          inject: [
+            LearnerStateRepository,
+            ExperimentCatalog,
+            TransactionalOutput,
+            EventBusDecoder,
+            WorkerMetrics,
+          ],
           useFactory: (
             store: LearnerStateRepository,
             catalog: ExperimentCatalog,
             output: TransactionalOutput,
+            decoder: EventBusDecoder,
             metrics: WorkerMetrics,
-          ) => new AssignmentBatchHandler(store, catalog, output, metrics),
+          ) => new AssignmentBatchHandler(store, catalog, output, decoder, metrics),
         },
         {
           provide: KafkaBatchServer,

@@ -50,6 +50,13 @@ export class AppConfig extends StoreConfig {
   })
   KAFKA_BROKERS: string[] = [];
 
+  /** A Confluent-compatible schema registry, for event-bus (Avro) input; empty: none. */
+  @Matches(/^(https?:\/\/\S+)?$/, {
+    message:
+      'must be an http(s) URL of a Confluent-compatible registry API, e.g. http://127.0.0.1:18081/apis/ccompat/v7',
+  })
+  SCHEMA_REGISTRY_URL = '';
+
   @Matches(/^[a-zA-Z0-9._-]{1,100}$/, { message: 'must be a Kafka client id' })
   KAFKA_CLIENT_ID = 'experiment-assigner';
 

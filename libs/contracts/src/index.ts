@@ -5,8 +5,23 @@ export {
   validateExperimentsFile,
   type Validated,
 } from './experiments/validate-experiments';
-export { type DeadLetter, type InboundMessage } from './inbound/inbound-message';
-export { parseInbound, type InboundHeaders, type InboundResult } from './inbound/parse-inbound';
+export {
+  type DeadLetter,
+  type DecodedValue,
+  type InboundHeaders,
+  type InboundMessage,
+} from './inbound/inbound-message';
+export { parseInbound, parseInboundMessage, type InboundResult } from './inbound/parse-inbound';
+export {
+  enrollmentReaderSchema,
+  isEnrollmentEventType,
+  type AvroSchemaJson,
+} from './inbound/event-bus-enrollment';
+export {
+  looksConfluentFramed,
+  readConfluentFrame,
+  type ConfluentFrame,
+} from './inbound/confluent-frame';
 export {
   analyticsMessageOf,
   BUCKETED_EVENT,

@@ -14,3 +14,8 @@ export {
   type TransactionalOutputOptions,
 } from './transactional-output';
 export { fetchStableCommittedOffsets, type StableOffsetsRequest } from './stable-committed-offsets';
+export {
+  EventBusDecoder,
+  type DecodedBatch,
+  type EventBusDecoderOptions,
+} from './event-bus/event-bus-decoder';

@@ -1,4 +1,5 @@
 import { Socket } from 'node:net';
+import { Backoff } from './backoff';
 
 // kafkajs speaks OffsetFetch only up to v4, which cannot ask for stable offsets: right after a
 // transactional offset commit the coordinator can still answer with the previous offset. This
@@ -210,26 +211,6 @@ async function fetchOffsetsOnce(
     );
   }
   return new Map(request.partitions.map((partition) => [partition, offsets.get(partition) ?? -1]));
-}
-
-/** Doubling waits up to a cap, never past the caller's deadline. */
-class Backoff {
-  private next: number;
-
-  constructor(
-    initialMs: number,
-    private readonly maxMs: number,
-  ) {
-    this.next = initialMs;
-  }
-
-  async pause(deadline: number, describeFailure: () => string): Promise<void> {
-    const remaining = deadline - Date.now();
-    if (remaining <= 0) throw new Error(`${describeFailure()}; gave up at the deadline`);
-    const wait = Math.min(this.next, remaining);
-    this.next = Math.min(this.next * 2, this.maxMs);
-    await new Promise((resolve) => setTimeout(resolve, wait));
-  }
 }
 
 interface BrokerAddress {

@@ -1,6 +1,6 @@
 import {
   analyticsMessageOf,
-  parseInbound,
+  parseInboundMessage,
   type AnalyticsMessage,
   type DeadLetter,
   type InboundMessage,
@@ -101,7 +101,7 @@ export class BatchAssigner<Loaded extends { states: Map<number, UserState> }> {
       position: SourcePosition;
     }[] = [];
     messages.forEach((message, index) => {
-      const parsed = parseInbound(message.value, message.headers);
+      const parsed = parseInboundMessage(message);
       if (parsed.kind === 'invalid') deadLetters.push({ message, reason: parsed.reason });
       if (parsed.kind !== 'event') return void (counts[parsed.kind] += 1);
       const { event } = parsed;

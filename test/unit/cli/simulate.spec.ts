@@ -83,7 +83,7 @@ describe('assigner simulate', () => {
         bucket: 1,
         reason: 'forced',
       },
-      // heidi: an event-bus enrollment, which carries her username.
+      // heidi: enrolled through the enrollment API, whose event carries her username.
       {
         experiment: 'course_experience.animated_exy',
         course_id: 'course-v1:edX+DemoX+2026',

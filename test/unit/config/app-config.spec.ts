@@ -37,6 +37,13 @@ describe('configuration', () => {
     expect(message).toContain('LOG_LEVEL must be one of');
   });
 
+  it('takes an optional schema registry URL, and names the setting when it is not one', () => {
+    expect(loadConfig(valid).SCHEMA_REGISTRY_URL).toBe('');
+    expect(() => loadConfig({ ...valid, SCHEMA_REGISTRY_URL: '127.0.0.1:18081' })).toThrow(
+      /SCHEMA_REGISTRY_URL must be an http\(s\) URL of a Confluent-compatible registry API/,
+    );
+  });
+
   it('rejects a broker list entry without a port', () => {
     expect(() => loadConfig({ ...valid, KAFKA_BROKERS: '127.0.0.1:19092,kafka' })).toThrow(
       /KAFKA_BROKERS must be a comma-separated list of host:port \(got \["127.0.0.1:19092","kafka"\]\)/,

@@ -1,6 +1,11 @@
 import type { AppConfig, StoreConfig } from '@assigner/config';
 import { namespacedName, parseIsoMicros, type Experiment, type UserState } from '@assigner/domain';
-import { createKafka, ensureTopics, TransactionalOutput } from '@assigner/messaging';
+import {
+  createKafka,
+  ensureTopics,
+  EventBusDecoder,
+  TransactionalOutput,
+} from '@assigner/messaging';
 import { OpenChunkTakeover } from '@assigner/backfill';
 import {
   ExperimentRepository,
@@ -226,7 +231,12 @@ export async function replay(options: ReplayOptions): Promise<void> {
     try {
       if (files) finished = await replayFiles(run, files, resuming ? previous.progress : undefined);
       else if (kafka && kafkaConfig && options.topic)
-        finished = await replayTopicRange(run, kafka, kafkaConfig, options.topic);
+        finished = await replayTopicRange(run, kafka, kafkaConfig, options.topic, {
+          decoder: new EventBusDecoder({
+            registryUrl: kafkaConfig.SCHEMA_REGISTRY_URL || undefined,
+            logger,
+          }),
+        });
       else throw new Error('a topic replay without Kafka settings');
     } finally {
       process.removeListener('SIGINT', onSigint);

@@ -1,6 +1,6 @@
 import type { AppConfig } from '@assigner/config';
 import type { InboundHeaders, InboundMessage } from '@assigner/contracts';
-import { fetchStableCommittedOffsets } from '@assigner/messaging';
+import { fetchStableCommittedOffsets, type EventBusDecoder } from '@assigner/messaging';
 import { SingleBar } from 'cli-progress';
 import type { Kafka } from 'kafkajs';
 import { addBatch } from './replay-totals';
@@ -17,6 +17,7 @@ export async function replayTopicRange(
   kafka: Kafka,
   config: AppConfig,
   topic: string,
+  { decoder }: { decoder: EventBusDecoder },
 ): Promise<boolean> {
   const groupId = replayGroupId(config, run.runId);
   const admin = kafka.admin();
@@ -77,7 +78,7 @@ export async function replayTopicRange(
           );
           if (inRange.length > 0) {
             const next = Number(inRange[inRange.length - 1]!.offset) + 1;
-            const messages: InboundMessage[] = inRange.map((message) => ({
+            const read: InboundMessage[] = inRange.map((message) => ({
               value: message.value,
               key: message.key,
               headers: message.headers as InboundHeaders | undefined,
@@ -86,6 +87,10 @@ export async function replayTopicRange(
                 offset: Number(message.offset),
               },
             }));
+            // Waits out a registry outage; an interrupt while waiting stops before this batch.
+            const decoded = await decoder.decode(read, () => !run.interrupted());
+            if (!decoded.ok) return settle(false);
+            const { messages } = decoded;
             // Invalid messages of a topic were dead-lettered by the worker that consumed it.
             const { result } = await applyChunk(
               run,

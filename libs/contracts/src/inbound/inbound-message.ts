@@ -1,5 +1,6 @@
 import type { SourcePosition } from '@assigner/domain';
-import type { InboundHeaders } from './parse-inbound';
+
+export type InboundHeaders = Readonly<Record<string, string | Buffer | undefined>>;
 
 /** One input message with where it came from. */
 export interface InboundMessage {
@@ -7,7 +8,14 @@ export interface InboundMessage {
   key?: Buffer | string | null;
   headers?: InboundHeaders;
   position: SourcePosition;
+  /** Set for a binary value decoded before parsing (event-bus Avro); text formats have none. */
+  decoded?: DecodedValue;
 }
+
+/** What the messaging layer made of an event-bus value. */
+export type DecodedValue =
+  | { kind: 'event-bus'; eventType: string; eventTime?: string; value: unknown }
+  | { kind: 'undecodable'; reason: string };
 
 /** An input message that cannot be applied, on its way to the dead-letter topic. */
 export interface DeadLetter {

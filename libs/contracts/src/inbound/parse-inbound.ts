@@ -5,13 +5,13 @@ import {
   type LearnerEvent,
   type Micros,
 } from '@assigner/domain';
+import { enrollmentFromEventBus } from './event-bus-enrollment';
+import type { InboundMessage } from './inbound-message';
 
 export type InboundResult =
   | { kind: 'event'; event: LearnerEvent }
   | { kind: 'ignored'; reason: string }
   | { kind: 'invalid'; reason: string };
-
-export type InboundHeaders = Readonly<Record<string, string | Buffer | undefined>>;
 
 type Json = Record<string, unknown>;
 
@@ -24,12 +24,6 @@ const TRACKING_ENROLLMENT: Readonly<Record<string, EnrollmentAction>> = {
   'edx.course.enrollment.activated': 'activated',
   'edx.course.enrollment.deactivated': 'deactivated',
   'edx.course.enrollment.mode_changed': 'mode_changed',
-};
-
-const EVENT_BUS_ENROLLMENT: Readonly<Record<string, EnrollmentAction>> = {
-  'org.openedx.learning.course.enrollment.created.v1': 'activated',
-  'org.openedx.learning.course.enrollment.changed.v1': 'changed',
-  'org.openedx.learning.course.unenrollment.completed.v1': 'deactivated',
 };
 
 const NATIVE_PREFIX = 'experiment-assigner.';
@@ -141,41 +135,6 @@ function fromTrackingLog(record: Json, eventType: string): InboundResult {
   return ignored(`event type ${eventType.slice(0, 80)}`);
 }
 
-/** Open edX event bus CourseEnrollmentData, type from the ce_type header (or a CloudEvent's `type`). */
-function fromEventBus(data: unknown, action: EnrollmentAction, eventTime: unknown): InboundResult {
-  if (!isObject(data)) return invalid('event-bus enrollment without data');
-  const user = isObject(data.user) ? data.user : {};
-  const course = isObject(data.course) ? data.course : {};
-  const pii = isObject(user.pii) ? user.pii : {};
-  const userId = userIdField(user.id, 'user.id', false);
-  if (!userId.ok) return invalid(userId.reason);
-  if (userId.userId === undefined) return invalid('enrollment without a user id');
-  const courseId = nonEmptyString(course.course_key);
-  if (!courseId) return invalid('enrollment without course.course_key');
-  const created = optionalTimeField(data.creation_date, 'creation_date');
-  if (!created.ok) return invalid(created.reason);
-  const createdAt = created.time;
-  const time =
-    eventTime === undefined && createdAt !== undefined
-      ? ({ ok: true, time: createdAt } as const)
-      : timeField(eventTime, 'ce_time');
-  if (!time.ok) return invalid(time.reason);
-  return {
-    kind: 'event',
-    event: {
-      kind: 'enrollment',
-      action,
-      userId: userId.userId,
-      courseId,
-      time: time.time,
-      createdAt,
-      mode: nonEmptyString(data.mode),
-      isActive: typeof data.is_active === 'boolean' ? data.is_active : undefined,
-      username: usableUsername(pii.username),
-    },
-  };
-}
-
 /** The project's own shape: `{"type": "experiment-assigner.page_view" | "experiment-assigner.enrollment", ...}`. */
 function fromNative(record: Json, type: string): InboundResult {
   const kind = type.slice(NATIVE_PREFIX.length);
@@ -221,17 +180,22 @@ function fromNative(record: Json, type: string): InboundResult {
   };
 }
 
-function headerText(headers: InboundHeaders | undefined, name: string): string | undefined {
-  const value = headers?.[name];
-  return value === undefined ? undefined : value.toString();
+/** Parses one Kafka message: what the messaging layer decoded (event bus), or its text. */
+export function parseInboundMessage(message: InboundMessage): InboundResult {
+  const { decoded } = message;
+  if (decoded === undefined) return parseInbound(message.value);
+  return decoded.kind === 'undecodable'
+    ? invalid(decoded.reason)
+    : enrollmentFromEventBus(decoded.eventType, decoded.value, decoded.eventTime);
 }
 
 /**
- * Classifies one inbound message (a Kafka value or a log line) and normalises it. Never throws:
+ * Classifies one text message (a Kafka value or a log line: tracking log or native) and
+ * normalises it. Never throws:
  * whatever the bytes, the answer is an event, ignored (a format or event type this service has
  * no use for) or invalid (with the reason, for the dead-letter topic).
  */
-export function parseInbound(raw: string | Buffer | null, headers?: InboundHeaders): InboundResult {
+export function parseInbound(raw: string | Buffer | null): InboundResult {
   if (raw === null) return invalid('empty message');
   let record: unknown;
   try {
@@ -241,18 +205,8 @@ export function parseInbound(raw: string | Buffer | null, headers?: InboundHeade
   }
   if (!isObject(record)) return invalid('not a JSON object');
 
-  const ceType = headerText(headers, 'ce_type');
-  if (ceType !== undefined) {
-    const action = EVENT_BUS_ENROLLMENT[ceType];
-    return action
-      ? fromEventBus(record, action, headerText(headers, 'ce_time'))
-      : ignored(`event type ${ceType.slice(0, 80)}`);
-  }
-  if (typeof record.type === 'string') {
-    const action = EVENT_BUS_ENROLLMENT[record.type];
-    if (action) return fromEventBus(record.data, action, record.time);
-    if (record.type.startsWith(NATIVE_PREFIX)) return fromNative(record, record.type);
-  }
+  if (typeof record.type === 'string' && record.type.startsWith(NATIVE_PREFIX))
+    return fromNative(record, record.type);
   const eventType =
     typeof record.event_type === 'string'
       ? record.event_type
