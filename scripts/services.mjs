@@ -1,4 +1,5 @@
-// `npm run services -- start|stop|status|env|reset`: the local Kafka and FerretDB by hand.
+// `npm run services -- start|stop|status|env|reset`: the local Kafka, FerretDB and schema
+// registry by hand.
 import { ensureDependencies, note } from './lib/project.mjs';
 import {
   externalServicesConfigured,
@@ -19,7 +20,7 @@ const commands = {
     for (const [key, value] of Object.entries(localServiceEnv()))
       console.log(`export ${key}=${value}`);
   },
-  // `stop kafka` or `stop ferretdb` stops one; the tests restart services this way.
+  // `stop kafka`, `stop ferretdb` or `stop registry` stops one; the tests restart services this way.
   stop: () => stopServices(process.argv.length > 3 ? process.argv.slice(3) : undefined),
   async status() {
     await ensureDependencies();

@@ -3,6 +3,7 @@
 // and ends with one line `N passed, N failed` (CI reads it).
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensureEventBusProducer } from './lib/event-bus-producer.mjs';
 import { CACHE, ensureDependencies, note, onParentExit, ROOT, run } from './lib/project.mjs';
 import {
   externalServicesConfigured,
@@ -34,6 +35,8 @@ let failed = 0;
 let exitCode = 0;
 try {
   await ensureDependencies();
+  // The integration tests send event-bus events through Open edX's own Python producer.
+  await ensureEventBusProducer();
   const env = { ...process.env };
   if (!externalServicesConfigured()) {
     started = await startServices();

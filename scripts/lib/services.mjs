@@ -1,7 +1,8 @@
-// Local Kafka (KRaft, from Maven jars) and FerretDB (built from the Go module proxy) on a local
-// PostgreSQL (the machine's server binaries, installed with apt-get when missing), installed into
-// .cache/ on first use and started on 127.0.0.1. Idempotent: a service that is
-// already running and answering is reused, and left running by whoever did not start it.
+// Local Kafka (KRaft, from Maven jars), FerretDB (built from the Go module proxy) and the Apicurio
+// schema registry (from Maven Central) on a local PostgreSQL (the machine's server binaries,
+// installed with apt-get when missing), installed into .cache/ on first use and started on
+// 127.0.0.1. Idempotent: a service that is already running and answering is reused, and left
+// running by whoever did not start it.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import {
@@ -39,6 +40,7 @@ export function localPorts() {
     kafkaController: port('LOCAL_KAFKA_CONTROLLER_PORT', 19093),
     mongo: port('LOCAL_MONGO_PORT', 27018),
     postgres: port('LOCAL_POSTGRES_PORT', 27019),
+    registry: port('LOCAL_REGISTRY_PORT', 18081),
   };
 }
 
@@ -48,6 +50,7 @@ export function localServiceEnv() {
   return {
     KAFKA_BROKERS: `127.0.0.1:${ports.kafka}`,
     MONGO_URL: `mongodb://127.0.0.1:${ports.mongo}/`,
+    SCHEMA_REGISTRY_URL: `http://127.0.0.1:${ports.registry}/apis/ccompat/v7`,
   };
 }
 
@@ -67,6 +70,14 @@ const POSTGRES_DATA = join(POSTGRES_DIR, 'data');
 /** The PostgreSQL database FerretDB keeps every MongoDB database in (one schema each). */
 const POSTGRES_DATABASE = 'ferretdb';
 const GIN_TRIGGER_SQL = join(FERRETDB_SRC, 'postgresql-gin-indexes.sql');
+/** The Apicurio Registry release to run: the one line of this file (the install's only input). */
+const REGISTRY_VERSION_FILE = join(ROOT, 'services', 'registry', 'version');
+const REGISTRY_DIR = join(CACHE, 'registry');
+/** The PostgreSQL database the registry keeps its schemas in (so they outlive its restarts). */
+const REGISTRY_DATABASE = 'apicurio';
+const registryVersion = () => readFileSync(REGISTRY_VERSION_FILE, 'utf8').trim();
+const registryJar = () =>
+  join(REGISTRY_DIR, 'app', `apicurio-registry-app-${registryVersion()}-runner.jar`);
 
 async function installKafka() {
   const pom = join(ROOT, 'services', 'kafka', 'pom.xml');
@@ -98,6 +109,33 @@ async function installFerretDb() {
       env: { ...process.env, CGO_ENABLED: '0' },
       stdio: ['ignore', process.stderr, 'inherit'],
     });
+  });
+}
+
+async function installRegistry() {
+  await onceFor(join(REGISTRY_DIR, 'app.installed'), [REGISTRY_VERSION_FILE], async () => {
+    const version = registryVersion();
+    note(`fetching Apicurio Registry ${version} from Maven Central (first run only, ~110 MB)`);
+    const app = join(REGISTRY_DIR, 'app');
+    rmSync(app, { recursive: true, force: true });
+    mkdirSync(app, { recursive: true });
+    // The 2.x copy goal fetches the archive alone: 3.x reads the artifact's POM first, whose
+    // parent POM (io.apicurio:apicurio-registry:3.0.9) is not on Maven Central, and fails.
+    await run(
+      'mvn',
+      [
+        '-q',
+        '-B',
+        'org.apache.maven.plugins:maven-dependency-plugin:2.10:copy',
+        `-Dartifact=io.apicurio:apicurio-registry-app:${version}:tar.gz:all`,
+        `-DoutputDirectory=${REGISTRY_DIR}`,
+      ],
+      { cwd: REGISTRY_DIR, stdio: ['ignore', process.stderr, 'inherit'] },
+    );
+    // The runner jar and its lib/, at the archive's top level.
+    const archive = join(REGISTRY_DIR, `apicurio-registry-app-${version}-all.tar.gz`);
+    await run('tar', ['-xzf', archive, '-C', app], { stdio: ['ignore', 'ignore', 'inherit'] });
+    rmSync(archive);
   });
 }
 
@@ -251,15 +289,19 @@ async function postgresAnswers() {
   psql(['-d', 'postgres', '-c', 'SELECT 1']);
 }
 
-function preparePostgres() {
+function createDatabase(name) {
   const exists = psql([
     '-d',
     'postgres',
     '-tA',
     '-c',
-    `SELECT 1 FROM pg_database WHERE datname = '${POSTGRES_DATABASE}'`,
+    `SELECT 1 FROM pg_database WHERE datname = '${name}'`,
   ]);
-  if (exists.trim() !== '1') psql(['-d', 'postgres', '-c', `CREATE DATABASE ${POSTGRES_DATABASE}`]);
+  if (exists.trim() !== '1') psql(['-d', 'postgres', '-c', `CREATE DATABASE ${name}`]);
+}
+
+function preparePostgres() {
+  createDatabase(POSTGRES_DATABASE);
   psql(['-d', POSTGRES_DATABASE, '-c', 'SET client_min_messages = warning', '-f', GIN_TRIGGER_SQL]);
 }
 
@@ -353,6 +395,13 @@ async function kafkaAnswers(brokers) {
   }
 }
 
+/** The Confluent-compatible API lists subjects: the registry is up and reads its storage. */
+async function registryAnswers(url) {
+  const response = await fetch(`${url}/subjects`, { signal: AbortSignal.timeout(2000) });
+  await response.arrayBuffer();
+  if (response.status !== 200) throw new Error(`GET ${url}/subjects: ${response.status}`);
+}
+
 async function mongoAnswers(url) {
   const { MongoClient } = require(join(ROOT, 'node_modules', 'mongodb'));
   const client = new MongoClient(url, { serverSelectionTimeoutMS: 1000 });
@@ -441,6 +490,39 @@ const SERVICES = {
       ]);
     },
   },
+  registry: {
+    install: installRegistry,
+    after: 'postgres',
+    port: () => localPorts().registry,
+    portSetting: 'LOCAL_REGISTRY_PORT',
+    probe: () => registryAnswers(localServiceEnv().SCHEMA_REGISTRY_URL),
+    timeoutMs: 90_000,
+    start() {
+      // SQL storage on the local PostgreSQL: the default in-memory H2 would lose every schema
+      // at each restart of the registry, and the tests restart it.
+      createDatabase(REGISTRY_DATABASE);
+      const ports = localPorts();
+      return spawnService('registry', 'java', [
+        '-Xmx256m',
+        '-XX:+UseSerialGC',
+        `-Dquarkus.http.port=${ports.registry}`,
+        '-Dquarkus.http.host=127.0.0.1',
+        // A schema registered again in another layout keeps its id, as on Confluent's registry.
+        '-Dapicurio.ccompat.use-canonical-hash=true',
+        '-Dapicurio.storage.kind=sql',
+        '-Dapicurio.storage.sql.kind=postgresql',
+        `-Dapicurio.datasource.url=jdbc:postgresql://127.0.0.1:${ports.postgres}/${REGISTRY_DATABASE}`,
+        // No password: trust authentication ignores the one the registry sends by default.
+        `-Dapicurio.datasource.username=${POSTGRES_SUPERUSER}`,
+        // Its pool defaults to 20 to 100 connections; PostgreSQL allows 200, most for FerretDB.
+        '-Dapicurio.datasource.jdbc.initial-size=2',
+        '-Dapicurio.datasource.jdbc.min-size=2',
+        '-Dapicurio.datasource.jdbc.max-size=20',
+        '-jar',
+        registryJar(),
+      ]);
+    },
+  },
 };
 
 /** A random KRaft cluster id (22 chars of url-safe base64 of 16 bytes), made once per data dir. */
@@ -494,7 +576,7 @@ export async function startServices() {
 
 /** SIGTERM, then SIGKILL after a grace period; waits until each process is gone. */
 export async function stopServices(names = Object.keys(SERVICES)) {
-  // FerretDB before the PostgreSQL it writes to.
+  // FerretDB and the registry before the PostgreSQL they write to.
   const stopFirst = names.filter((name) => SERVICES[name]?.after);
   await stopEach(stopFirst);
   await stopEach(names.filter((name) => !stopFirst.includes(name)));

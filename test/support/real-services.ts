@@ -7,7 +7,7 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 }
 
-function required(name: 'KAFKA_BROKERS' | 'MONGO_URL'): string {
+function required(name: 'KAFKA_BROKERS' | 'MONGO_URL' | 'SCHEMA_REGISTRY_URL'): string {
   const value = process.env[name];
   if (!value) throw new Error(`${name} is not set; run the suite with \`npm test\``);
   return value;
@@ -24,6 +24,11 @@ export function testKafka(): Kafka {
 
 export function testMongoClient(): MongoClient {
   return new MongoClient(required('MONGO_URL'), { serverSelectionTimeoutMS: 5000 });
+}
+
+/** The schema registry's Confluent-compatible API (`npm test` starts a local Apicurio). */
+export function schemaRegistryUrl(): string {
+  return required('SCHEMA_REGISTRY_URL');
 }
 
 export async function waitFor(

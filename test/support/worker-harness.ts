@@ -213,12 +213,12 @@ export class WorkerSystem {
   }
 
   /** Stops one of the local services (SIGTERM) and starts it again on the same data. */
-  static restartService(name: 'kafka' | 'ferretdb'): void {
+  static restartService(name: 'kafka' | 'ferretdb' | 'registry'): void {
     WorkerSystem.stopService(name);
     WorkerSystem.startServices();
   }
 
-  static stopService(name: 'kafka' | 'ferretdb'): void {
+  static stopService(name: 'kafka' | 'ferretdb' | 'registry'): void {
     WorkerSystem.services(['stop', name]);
   }
 
