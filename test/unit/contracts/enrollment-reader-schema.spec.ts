@@ -33,10 +33,14 @@ const expected = {
   },
 };
 
-const readThrough = (writer: unknown, eventType: string, value: unknown) => {
+const readThrough = (writer: unknown, eventType: string, value: unknown): unknown => {
   const writerType = avro.Type.forSchema(writer as avro.Schema);
   const reader = avro.Type.forSchema(enrollmentReaderSchema(eventType) as avro.Schema);
-  return reader.fromBuffer(writerType.toBuffer(value), reader.createResolver(writerType));
+  const decoded: unknown = reader.fromBuffer(
+    writerType.toBuffer(value),
+    reader.createResolver(writerType),
+  );
+  return decoded;
 };
 
 describe('the enrollment reader schema', () => {
