@@ -4,7 +4,7 @@
 import type { AnalyticsMessage } from '@assigner/contracts';
 import avro from 'avsc';
 import type { Kafka } from 'kafkajs';
-import { produceEnrollmentEvents, type EnrollmentSignal } from '../support/event-bus-producer';
+import { produceEnrollmentEvents, type EnrollmentSignal } from '../../bench/event-bus-producer';
 import { schemaRegistryUrl, uniqueName, waitFor } from '../support/real-services';
 import {
   byId,

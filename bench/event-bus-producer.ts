@@ -2,7 +2,10 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-const ROOT = join(__dirname, '..', '..');
+// bench/ when run from the sources (the tests), dist/bench/ when compiled (the benches).
+const ROOT = existsSync(join(__dirname, '..', 'package.json'))
+  ? join(__dirname, '..')
+  : join(__dirname, '..', '..');
 /** The venv `npm test` makes (scripts/lib/event-bus-producer.mjs) and the script it runs. */
 const EVENT_BUS_PRODUCER_PYTHON = join(
   ROOT,
