@@ -3,8 +3,12 @@
 // LMS does), Confluent-framed Avro with schemas in a real registry (Apicurio).
 import type { AnalyticsMessage } from '@assigner/contracts';
 import avro from 'avsc';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { produceEnrollmentEvents, type EnrollmentSignal } from '../../bench/event-bus-producer';
+import { assignerAsync } from '../support/cli';
 import { schemaRegistryUrl, uniqueName, waitFor } from '../support/real-services';
 import {
   byId,
@@ -201,7 +205,7 @@ async function expectSameAsSimulate(
   system: WorkerSystem,
   signals: readonly EnrollmentSignal[],
   sent: readonly RawMessage[],
-): Promise<void> {
+) {
   const reference = await simulateLines(trackingLogOf(signals, sent), experimentsOf(EXPERIMENTS));
   expect(reference.invalid).toBe(0);
   expect(reference.assignments.length).toBeGreaterThan(signals.length / 2);
@@ -222,6 +226,7 @@ async function expectSameAsSimulate(
   expect(byId(analytics).map(eitherEnrollment)).toEqual(
     byId(reference.analytics).map(eitherEnrollment),
   );
+  return reference;
 }
 
 const isSiteWide = (m: AnalyticsMessage) => m.properties.experiment === 'site_wide';
@@ -236,7 +241,7 @@ describe('the worker on the Open edX event bus', () => {
     await system.tearDown();
   });
 
-  it('decides on what edx-event-bus-kafka sends exactly as simulate on the same tracking-log events', async () => {
+  it('decides on what edx-event-bus-kafka sends exactly as simulate on the same tracking-log events, and so does replay --topic', async () => {
     const signals = enrollmentSignals(300);
     await system.startWorker('event-bus', { SCHEMA_REGISTRY_URL: schemaRegistryUrl() });
     await produceEnrollmentEvents(producerOptions(system), signals);
@@ -246,8 +251,31 @@ describe('the worker on the Open edX event bus', () => {
       ce_specversion: '1.0',
       ce_source: 'openedx/lms/web',
     });
-    await expectSameAsSimulate(system, signals, sent);
+    const reference = await expectSameAsSimulate(system, signals, sent);
     expect(await system.readAll(system.dlqTopic)).toEqual([]);
+
+    // A backfill reads the same topic the same way: `assigner replay --topic` into a new store.
+    const backfill = new WorkerSystem(3);
+    await backfill.setUp(EXPERIMENTS);
+    const dir = mkdtempSync(join(tmpdir(), 'event-bus-replay-'));
+    try {
+      const replay = await assignerAsync(
+        [
+          'replay',
+          '--topic',
+          system.inputTopic,
+          '--checkpoint',
+          join(dir, 'checkpoint.json'),
+          '--no-publish',
+        ],
+        { ...process.env, MONGO_DB: backfill.database, SCHEMA_REGISTRY_URL: schemaRegistryUrl() },
+      );
+      expect(replay.status).toBe(0);
+      expect(summary(await backfill.storedAssignments())).toEqual(summary(reference.assignments));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await backfill.tearDown();
+    }
   });
 
   it('waits out a registry outage on schemas it has not seen yet: nothing lost, duplicated or dead-lettered', async () => {
