@@ -75,10 +75,8 @@ export class AssignmentBatchHandler {
     this.metrics.events.inc({ kind: 'invalid' }, result.counts.invalid);
     this.metrics.deadLetters.inc(result.deadLetters.length);
     this.metrics.analyticsMessages.inc(result.analytics.length);
-    for (const [key, count] of result.decisions) {
-      const [experiment = '', outcome = ''] = key.split('|');
+    for (const { experiment, outcome, count } of result.decisions)
       this.metrics.decisions.inc({ experiment, outcome }, count);
-    }
     this.metrics.lag.set(
       { topic: batch.topic, partition: String(batch.partition) },
       Number(batch.offsetLag()),

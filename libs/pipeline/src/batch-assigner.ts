@@ -66,8 +66,16 @@ export interface BatchResult {
   changes: AssignmentChange[];
   deadLetters: DeadLetter[];
   counts: BatchCounts;
-  /** "experiment|bucket N" or "experiment|<not-bucketed reason>" → count, for metrics. */
-  decisions: Map<string, number>;
+  /** The decisions made, for metrics: per experiment and outcome. */
+  decisions: DecisionCount[];
+}
+
+export interface DecisionCount {
+  /** `namespace.name`. */
+  experiment: string;
+  /** `bucket N`, or the reason nobody was bucketed. */
+  outcome: string;
+  count: number;
 }
 
 /** After this many lost races for the same learner in one batch, give up and let the batch retry. */
@@ -118,14 +126,14 @@ export class BatchAssigner<Loaded extends { states: Map<number, UserState> }> {
     });
 
     const produced = new Map<number, AssignmentChange[]>();
-    const decisions = new Map<string, number>();
+    const decisions = new Map<string, Map<string, number>>();
     let pending = [...new Set(events.map(({ event }) => event.userId))];
     const derived: Promise<void>[] = [];
     for (let attempt = 1; pending.length > 0; attempt++) {
       if (attempt > MAX_ATTEMPTS)
         throw new Error(`learners ${pending.join(', ')} kept changing under this batch`);
       const loaded = await this.store.load(pending, { fromStore: attempt > 1 });
-      const attemptDecisions = new Map<number, string[]>();
+      const attemptDecisions = new Map<number, { experiment: string; outcome: string }[]>();
       const resync = new Set<number>();
       const changed = new Set<number>();
       for (const { index, event, position } of events) {
@@ -135,13 +143,13 @@ export class BatchAssigner<Loaded extends { states: Map<number, UserState> }> {
         if (outcome.changes.some((change) => change.redelivered)) resync.add(event.userId);
         if (outcome.changes.length > 0) changed.add(event.userId);
         produced.set(index, outcome.changes);
-        const keys = attemptDecisions.get(event.userId) ?? [];
-        for (const { experiment, decision } of outcome.decisions) {
-          keys.push(
-            `${namespacedName(experiment)}|${decision.bucketed ? `bucket ${decision.bucket}` : decision.reason}`,
-          );
-        }
-        attemptDecisions.set(event.userId, keys);
+        const made = attemptDecisions.get(event.userId) ?? [];
+        for (const { experiment, decision } of outcome.decisions)
+          made.push({
+            experiment: namespacedName(experiment),
+            outcome: decision.bucketed ? `bucket ${decision.bucket}` : decision.reason,
+          });
+        attemptDecisions.set(event.userId, made);
       }
       await options.beforeStore?.({
         learners: [...changed],
@@ -153,9 +161,13 @@ export class BatchAssigner<Loaded extends { states: Map<number, UserState> }> {
       saved.derived.catch(() => undefined);
       derived.push(saved.derived);
       const retry = new Set(conflicts);
-      for (const [userId, keys] of attemptDecisions) {
+      for (const [userId, made] of attemptDecisions) {
         if (retry.has(userId)) continue;
-        for (const key of keys) decisions.set(key, (decisions.get(key) ?? 0) + 1);
+        for (const { experiment, outcome } of made) {
+          const outcomes = decisions.get(experiment) ?? new Map<string, number>();
+          outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+          decisions.set(experiment, outcomes);
+        }
       }
       pending = conflicts;
     }
@@ -166,6 +178,14 @@ export class BatchAssigner<Loaded extends { states: Map<number, UserState> }> {
     const analytics = changes.map((change) => analyticsMessageOf(change.assignment, change.change));
     options.onDecided?.(analytics);
     await Promise.all(derived);
-    return { analytics, changes, deadLetters, counts, decisions };
+    return {
+      analytics,
+      changes,
+      deadLetters,
+      counts,
+      decisions: [...decisions].flatMap(([experiment, outcomes]) =>
+        [...outcomes].map(([outcome, count]) => ({ experiment, outcome, count })),
+      ),
+    };
   }
 }

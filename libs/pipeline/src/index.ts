@@ -2,6 +2,7 @@ export {
   BatchAssigner,
   type BatchCounts,
   type BatchResult,
+  type DecisionCount,
   type LearnerStateStore,
   type ProcessOptions,
 } from './batch-assigner';

@@ -77,6 +77,12 @@ describe('a batch’s messages, handed out once its learners are stored', () => 
     const result = await processing;
     expect(result.analytics.map(({ userId }) => userId)).toEqual([1, 2]);
     expect(early).toEqual([result.analytics]);
+    // One decision per triggering view, counted per experiment and outcome for the metrics.
+    expect(result.decisions.map(({ experiment }) => experiment)).toEqual(
+      result.decisions.map(() => 'experiments.test'),
+    );
+    expect(result.decisions.every(({ outcome }) => /^bucket [01]$/.test(outcome))).toBe(true);
+    expect(result.decisions.reduce((sum, { count }) => sum + count, 0)).toBe(3);
   });
 
   it('are those decided on the other writer’s state when one changed a learner meanwhile', async () => {
