@@ -91,31 +91,20 @@ describe('TransactionalOutput: who owns an input partition and what it has publi
     const groupId = uniqueName('tx-group');
     const output = workerOutput(groupId);
     expect(await output.claim(input, 0)).toBe(0);
-    let committed = false;
 
     // Sent while the batch finishes storing: committed with it, and only then.
-    await output.publishAsDecided(input, 0, async (send) => {
-      send([message('stored-1'), message('stored-2')]);
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      expect(await readCommitted(kafka, analytics)).toEqual([]);
-      committed = true;
-      return batchUpTo(10);
-    });
-    expect(committed).toBe(true);
-    // Sent, then the store failed: nothing committed, and the partition goes on.
-    await expect(
-      output.publishAsDecided(input, 0, (send) => {
-        send([message('failed')]);
-        return Promise.reject(new Error('store unavailable'));
-      }),
-    ).rejects.toThrow('store unavailable');
-    // Sent, then the batch was given up (its partition was revoked): nothing committed.
-    expect(
-      await output.publishAsDecided(input, 0, (send) => {
-        send([message('revoked')]);
-        return Promise.resolve(undefined);
-      }),
-    ).toBeUndefined();
+    const stored = await output.begin(input, 0);
+    stored.send([message('stored-1'), message('stored-2')]);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await readCommitted(kafka, analytics)).toEqual([]);
+    await stored.commit(batchUpTo(10));
+    // Sent, then the store failed or the batch was given up (its partition revoked): aborted,
+    // nothing committed, and the partition goes on.
+    for (const id of ['failed', 'revoked']) {
+      const abandoned = await output.begin(input, 0);
+      abandoned.send([message(id)]);
+      await abandoned.abort();
+    }
     expect(await output.claim(input, 0)).toBe(10);
     await output.publish({ ...batchUpTo(20), analytics: [message('stored-3')] });
 

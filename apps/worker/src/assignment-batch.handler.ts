@@ -1,4 +1,4 @@
-import type { AnalyticsMessage, InboundHeaders } from '@assigner/contracts';
+import type { InboundHeaders, InboundMessage } from '@assigner/contracts';
 import type { EventBusDecoder, TransactionalOutput } from '@assigner/messaging';
 import type { LearnerStateRepository, LoadedStates } from '@assigner/persistence';
 import { BatchAssigner, type BatchResult } from '@assigner/pipeline';
@@ -42,29 +42,32 @@ export class AssignmentBatchHandler {
       return;
     }
     const revoked = () => !payload.isRunning() || payload.isStale();
-    const committed = await this.output.publishAsDecided(
-      batch.topic,
-      batch.partition,
-      async (send) => {
-        // A batch can outlast the session timeout on a slow store, or wait for the schema
-        // registry (before the transaction opens): keep the membership alive meanwhile.
-        const heartbeats = setInterval(() => void payload.heartbeat().catch(() => undefined), 3000);
-        const decided = await this.decide(messages, source, revoked, send).finally(() =>
-          clearInterval(heartbeats),
-        );
-        if (!decided.ok) return undefined;
-        const { result } = decided;
-        // Revoked meanwhile: the next owner redoes this batch; committing here would be refused anyway.
-        if (revoked()) return undefined;
-        return {
+    // A batch can outlast the session timeout on a slow store, or wait for the schema registry:
+    // keep the membership alive meanwhile.
+    const heartbeats = setInterval(() => void payload.heartbeat().catch(() => undefined), 3000);
+    let result: BatchResult;
+    try {
+      // Before the transaction opens: a registry outage may hold this batch for long.
+      const decoded = await this.decoder.decode(inbound(messages, source), () => !revoked());
+      if (!decoded.ok) return;
+      const transaction = await this.output.begin(batch.topic, batch.partition);
+      try {
+        result = await this.assigner.process(decoded.messages, this.catalog.current(), {
+          output: transaction,
+        });
+        // Revoked meanwhile: the next owner redoes this batch; committing would be refused anyway.
+        if (revoked()) return await transaction.abort();
+        await transaction.commit({
           nextOffset: String(Number(batch.lastOffset()) + 1),
           deadLetters: result.deadLetters,
-          result,
-        };
-      },
-    );
-    if (!committed) return;
-    const { result } = committed;
+        });
+      } catch (error) {
+        await transaction.abort();
+        throw error;
+      }
+    } finally {
+      clearInterval(heartbeats);
+    }
     payload.resolveOffset(batch.lastOffset());
     await payload.heartbeat();
 
@@ -82,29 +85,12 @@ export class AssignmentBatchHandler {
       Number(batch.offsetLag()),
     );
   }
-
-  /** Decodes the event-bus values, then decides; gives up when the partition is revoked meanwhile. */
-  private async decide(
-    messages: readonly KafkaMessage[],
-    source: string,
-    revoked: () => boolean,
-    send: (analytics: readonly AnalyticsMessage[]) => void,
-  ): Promise<{ ok: true; result: BatchResult } | { ok: false }> {
-    const decoded = await this.decoder.decode(
-      messages.map((message) => ({
-        value: message.value,
-        key: message.key,
-        headers: message.headers as InboundHeaders | undefined,
-        position: { source, offset: Number(message.offset) },
-      })),
-      () => !revoked(),
-    );
-    if (!decoded.ok) return { ok: false };
-    const result = await this.assigner.process(decoded.messages, this.catalog.current(), {
-      onDecided: (analytics) => {
-        if (!revoked()) send(analytics);
-      },
-    });
-    return { ok: true, result };
-  }
 }
+
+const inbound = (messages: readonly KafkaMessage[], source: string): InboundMessage[] =>
+  messages.map((message) => ({
+    value: message.value,
+    key: message.key,
+    headers: message.headers as InboundHeaders | undefined,
+    position: { source, offset: Number(message.offset) },
+  }));

@@ -127,9 +127,12 @@ export class OpenChunkTakeover {
         const deadLetters = published ? [] : uniqueDeadLetters(documents);
         if (analytics.length > 0 || deadLetters.length > 0 || nextOffset > committed) {
           const progress = Math.max(nextOffset, committed);
-          await output.publishAsDecided(topic, partition, (send) => {
-            send(analytics);
-            return Promise.resolve({ nextOffset: String(progress), deadLetters });
+          await output.publish({
+            topic,
+            partition,
+            analytics,
+            nextOffset: String(progress),
+            deadLetters,
           });
           this.options.logger.info(
             {

@@ -8,6 +8,7 @@ export {
   analyticsRecord,
   SEND_SLICE,
   TRANSACTION_TIMEOUT_MS,
+  PartitionTransaction,
   TransactionalOutput,
   type BatchCommit,
   type PartitionBatchOutput,

@@ -69,6 +69,71 @@ interface OwnedPartition {
   published?: number;
 }
 
+interface TransactionSteps {
+  sendAnalytics(analytics: readonly AnalyticsMessage[]): Promise<void>;
+  deadLetterTopic: string;
+  groupId: string;
+  /** After the commit: everything below `nextOffset` is published. */
+  committed(nextOffset: number): void;
+  /** Aborts and lets the partition's producer go. */
+  abandon(): Promise<void>;
+  /** After a failure: output topics deleted meanwhile are made again, for the retry. */
+  failed(): Promise<void>;
+}
+
+/** One batch's Kafka transaction on one input partition (see `TransactionalOutput.begin`). */
+export class PartitionTransaction {
+  private sending: Promise<void> = Promise.resolve();
+  private finished = false;
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    private readonly transaction: Transaction,
+    private readonly steps: TransactionSteps,
+  ) {}
+
+  /** Starts sending at once, after what was sent before; a failure surfaces at the commit. */
+  send(analytics: readonly AnalyticsMessage[]): void {
+    this.sending = this.sending.then(() => this.steps.sendAnalytics(analytics));
+    // Awaited by the commit or abort; a failure meanwhile must not go unhandled.
+    this.sending.catch(() => undefined);
+  }
+
+  /** Sends the dead letters and the input's next offset, and commits: all of it visible, or none. */
+  async commit({ nextOffset, deadLetters }: BatchCommit): Promise<void> {
+    this.finished = true;
+    try {
+      await this.sending;
+      if (deadLetters.length > 0)
+        await this.transaction.send({
+          topic: this.steps.deadLetterTopic,
+          messages: deadLetters.map(deadLetterMessage),
+        });
+      await this.transaction.sendOffsets({
+        consumerGroupId: this.steps.groupId,
+        topics: [
+          { topic: this.topic, partitions: [{ partition: this.partition, offset: nextOffset }] },
+        ],
+      });
+      await this.transaction.commit();
+      this.steps.committed(Number(nextOffset));
+    } catch (error) {
+      await this.steps.abandon();
+      await this.steps.failed();
+      throw error;
+    }
+  }
+
+  /** Nothing of this batch becomes visible; the next batch claims the partition again. */
+  async abort(): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    await this.sending.catch(() => undefined);
+    await this.steps.abandon();
+  }
+}
+
 /**
  * How long the broker lets a transaction stay open before it aborts it. A partition's transaction
  * opens at its first send, once the batch's states are stored, and stays open while the store
@@ -135,58 +200,33 @@ export class TransactionalOutput {
     await this.releaseAll();
   }
 
+  /** One batch in one transaction, all of it at once (a takeover's, a test's). */
   async publish(batch: PartitionBatchOutput): Promise<void> {
-    await this.publishAsDecided(batch.topic, batch.partition, (send) => {
-      send(batch.analytics);
-      return Promise.resolve(batch);
-    });
+    const transaction = await this.begin(batch.topic, batch.partition);
+    transaction.send(batch.analytics);
+    await transaction.commit(batch);
   }
 
   /**
-   * Publishes in one transaction, with the input's next offset, the analytics messages that
-   * `decide` hands to `send` (sent at once, while `decide` finishes its work) and the dead letters
-   * it resolves with; resolves with what `decide` did once it is committed. If `decide` fails or
-   * resolves with `undefined`, nothing is committed and the partition's producer is let go.
+   * Opens a batch's transaction on the partition this process claimed: `send` the analytics
+   * messages as they are decided (each send starts at once, in order), then `commit` with the
+   * input's next offset and the dead letters, or `abort`. A commit that fails lets the
+   * partition's producer go, as an abort does, and throws.
    */
-  async publishAsDecided<Decided extends BatchCommit | undefined>(
-    topic: string,
-    partition: number,
-    decide: (send: (analytics: readonly AnalyticsMessage[]) => void) => Promise<Decided>,
-  ): Promise<Decided> {
+  async begin(topic: string, partition: number): Promise<PartitionTransaction> {
     const key = `${topic}-${partition}`;
     const owned = this.ownedPartition(key);
     const transaction = await (await owned.producer).transaction();
-    let sending: Promise<void> = Promise.resolve();
-    try {
-      const decided = await decide((analytics) => {
-        sending = sending.then(() => this.sendAnalytics(transaction, analytics));
-        // Awaited before the commit or abort; a failure meanwhile must not go unhandled.
-        sending.catch(() => undefined);
-      });
-      await sending;
-      if (!decided) {
-        await this.abandon(key, transaction);
-        return decided;
-      }
-      if (decided.deadLetters.length > 0) {
-        await transaction.send({
-          topic: this.options.dlqTopic,
-          messages: decided.deadLetters.map(deadLetterMessage),
-        });
-      }
-      await transaction.sendOffsets({
-        consumerGroupId: this.options.groupId,
-        topics: [{ topic, partitions: [{ partition, offset: decided.nextOffset }] }],
-      });
-      await transaction.commit();
-      owned.published = Number(decided.nextOffset);
-      return decided;
-    } catch (error) {
-      await sending.catch(() => undefined);
-      await this.abandon(key, transaction);
-      await this.recreateMissingTopics();
-      throw error;
-    }
+    return new PartitionTransaction(topic, partition, transaction, {
+      sendAnalytics: (analytics) => this.sendAnalytics(transaction, analytics),
+      deadLetterTopic: this.options.dlqTopic,
+      groupId: this.options.groupId,
+      committed: (nextOffset) => {
+        owned.published = nextOffset;
+      },
+      abandon: () => this.abandon(key, transaction),
+      failed: () => this.recreateMissingTopics(),
+    });
   }
 
   private async recreateMissingTopics(): Promise<void> {

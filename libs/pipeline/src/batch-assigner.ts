@@ -40,14 +40,19 @@ export interface BatchCounts {
   filtered: number;
 }
 
+/** Where a batch's analytics messages go as soon as they are decided (a partition's transaction). */
+export interface AnalyticsOutput {
+  send(analytics: readonly AnalyticsMessage[]): void;
+}
+
 export interface ProcessOptions {
   /** Only events it accepts are applied; the others are counted as filtered. */
   accept?: (event: LearnerEvent) => boolean;
   /**
-   * Given the batch's messages (its result's) once its learners' states are stored, while the
+   * Sent the batch's messages (its result's) once its learners' states are stored, while the
    * store still writes what follows from them: so that sending them can overlap those writes.
    */
-  onDecided?: (analytics: readonly AnalyticsMessage[]) => void;
+  output?: AnalyticsOutput;
   /**
    * Awaited before each attempt stores states, with the learners it stores or re-emits changes
    * of, and (the first time) the batch's dead letters: so that the caller can record what it is
@@ -176,7 +181,7 @@ export class BatchAssigner<Loaded extends { states: Map<number, UserState> }> {
       await options.beforeStore?.({ learners: [], deadLetters });
     const changes = [...produced.entries()].sort(([a], [b]) => a - b).flatMap(([, list]) => list);
     const analytics = changes.map((change) => analyticsMessageOf(change.assignment, change.change));
-    options.onDecided?.(analytics);
+    options.output?.send(analytics);
     await Promise.all(derived);
     return {
       analytics,

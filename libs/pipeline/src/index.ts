@@ -1,6 +1,7 @@
 export {
   BatchAssigner,
   type BatchCounts,
+  type AnalyticsOutput,
   type BatchResult,
   type DecisionCount,
   type LearnerStateStore,

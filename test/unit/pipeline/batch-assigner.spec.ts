@@ -61,9 +61,11 @@ describe('a batch’s messages, handed out once its learners are stored', () => 
     let finished = false;
     const processing = new BatchAssigner(store)
       .process(batch, EXPERIMENTS, {
-        onDecided: (analytics) => {
-          store.calls.push('decided');
-          early.push([...analytics]);
+        output: {
+          send: (analytics) => {
+            store.calls.push('decided');
+            early.push([...analytics]);
+          },
         },
       })
       .then((result) => {
@@ -100,7 +102,7 @@ describe('a batch’s messages, handed out once its learners are stored', () => 
     });
     const early: AnalyticsMessage[][] = [];
     const processing = new BatchAssigner(store).process(batch, EXPERIMENTS, {
-      onDecided: (analytics) => early.push([...analytics]),
+      output: { send: (analytics) => early.push([...analytics]) },
     });
     await new Promise((resolve) => setImmediate(resolve));
     store.finishDerived();

@@ -1,9 +1,9 @@
 import type { AppConfig } from '@assigner/config';
-import type { AnalyticsMessage, DeadLetter, InboundMessage } from '@assigner/contracts';
+import type { DeadLetter, InboundMessage } from '@assigner/contracts';
 import type { Experiment, LearnerEvent, UserState } from '@assigner/domain';
 import type { TransactionalOutput } from '@assigner/messaging';
 import type { ChunkWriter, OpenChunk, OpenChunkRepository } from '@assigner/persistence';
-import type { BatchAssigner, BatchResult } from '@assigner/pipeline';
+import type { AnalyticsOutput, BatchAssigner, BatchResult } from '@assigner/pipeline';
 import type { ReplayCheckpoint } from './replay-checkpoint';
 import type { ReplayTotals } from './replay-totals';
 
@@ -56,22 +56,15 @@ export async function applyChunk(
   messages: readonly InboundMessage[],
   deadLettersOf: (deadLetters: readonly DeadLetter[]) => DeadLetter[],
 ): Promise<{ result: BatchResult; deadLetters: DeadLetter[] }> {
-  const decide = async (
-    send?: (analytics: readonly AnalyticsMessage[]) => void,
-    chunk?: OpenChunk,
-  ) => {
+  const decide = async (output?: AnalyticsOutput, chunk?: OpenChunk) => {
     const result = await run.assigner.process(messages, run.experiments, {
       accept: run.accept,
-      onDecided: send,
+      output,
       beforeStore: chunk
         ? ({ learners, deadLetters }) => chunk.record(learners, deadLettersOf(deadLetters))
         : undefined,
     });
-    return {
-      nextOffset: String(progress.nextOffset),
-      deadLetters: deadLettersOf(result.deadLetters),
-      result,
-    };
+    return { result, deadLetters: deadLettersOf(result.deadLetters) };
   };
   if (!run.output) return decide();
   await run.topicsReady;
@@ -82,13 +75,19 @@ export async function applyChunk(
   const { transactions, openChunks, writer } = run.output;
   const chunk = openChunks.begin(writer, progress, { source: first.source, from: first.offset });
   try {
-    const committed = await transactions.publishAsDecided(
-      progress.topic,
-      progress.partition,
-      (send) => decide(send, chunk),
-    );
-    await chunk.commit();
-    return committed;
+    const transaction = await transactions.begin(progress.topic, progress.partition);
+    try {
+      const decided = await decide(transaction, chunk);
+      await transaction.commit({
+        nextOffset: String(progress.nextOffset),
+        deadLetters: decided.deadLetters,
+      });
+      await chunk.commit();
+      return decided;
+    } catch (error) {
+      await transaction.abort();
+      throw error;
+    }
   } catch (error) {
     await chunk.abort();
     throw error;
