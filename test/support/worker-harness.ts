@@ -1,6 +1,6 @@
 import { InMemoryAssigner } from '@assigner/pipeline';
 import { validateExperimentsFile, type AnalyticsMessage } from '@assigner/contracts';
-import type { Experiment } from '@assigner/domain';
+import type { AssignmentRecord, Experiment } from '@assigner/domain';
 import {
   ExperimentRepository,
   fromAssignmentDocument,
@@ -199,7 +199,11 @@ export class WorkerSystem {
 
   /** The assignments as the store decides them: from the learners' latest states. */
   async storedAssignments() {
-    return new LearnerStateRepository(this.mongo.db(this.database)).allAssignments();
+    const assignments: AssignmentRecord[] = [];
+    const states = new LearnerStateRepository(this.mongo.db(this.database));
+    for await (const state of states.latestStatesInOrder())
+      assignments.push(...state.assignments.values());
+    return assignments;
   }
 
   /** The assignments' lookup copies (the `assignments` collection). */

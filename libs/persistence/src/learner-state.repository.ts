@@ -1,4 +1,4 @@
-import { emptyUserState, type AssignmentRecord, type UserState } from '@assigner/domain';
+import { emptyUserState, type UserState } from '@assigner/domain';
 import {
   MongoBulkWriteError,
   type Collection,
@@ -117,16 +117,6 @@ export class LearnerStateRepository {
   private storeCapabilities(): Promise<StoreCapabilities> {
     this.capabilities ??= storeCapabilities(this.db, this.states.collectionName);
     return this.capabilities;
-  }
-
-  /** Every assignment as the learners' latest states hold it. */
-  async allAssignments(): Promise<AssignmentRecord[]> {
-    return retryTransient(async () => {
-      const assignments: AssignmentRecord[] = [];
-      for await (const state of this.latestStatesInOrder())
-        assignments.push(...state.assignments.values());
-      return assignments;
-    });
   }
 
   /** Every learner's latest state, in user id order; memory holds one learner at a time. */
