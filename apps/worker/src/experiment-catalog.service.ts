@@ -2,6 +2,7 @@ import { AppConfig } from '@assigner/config';
 import type { Experiment } from '@assigner/domain';
 import { ExperimentRepository, InjectDb } from '@assigner/persistence';
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { backOff } from 'exponential-backoff';
 import type { Db } from 'mongodb';
 import { PinoLogger } from 'nestjs-pino';
 
@@ -27,7 +28,12 @@ export class ExperimentCatalog implements OnModuleDestroy {
 
   /** Reads the definitions once (retrying until the store answers), then keeps them fresh. */
   async start(): Promise<void> {
-    while (!(await this.refresh())) await new Promise((resolve) => setTimeout(resolve, 1000));
+    await backOff(
+      async () => {
+        if (!(await this.refresh())) throw new Error('experiment definitions not read yet');
+      },
+      { numOfAttempts: Infinity, startingDelay: 250, maxDelay: 2_000 },
+    );
     this.timer = setInterval(() => void this.refresh(), this.config.EXPERIMENTS_REFRESH_MS);
   }
 

@@ -1,4 +1,4 @@
-import { Backoff } from './backoff';
+import { backOff } from 'exponential-backoff';
 import {
   BrokerConnection,
   ConnectionError,
@@ -27,52 +27,56 @@ export interface StableOffsetsRequest {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
+/** A moment of the cluster (a moved or loading coordinator, a pending commit): ask again. */
+class Retriable extends Error {}
+/** The group's last transactional offset commit is still pending: ask the same coordinator again. */
+class Unstable extends Retriable {}
+
 /** partition → committed offset, -1 when the group has none for it */
 export async function fetchStableCommittedOffsets(
   request: StableOffsetsRequest,
 ): Promise<Map<number, number>> {
   const deadline = Date.now() + (request.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-  const coordinatorBackoff = new Backoff(100, 1_000);
-  const unstableBackoff = new Backoff(20, 200);
-  const where = `group ${request.groupId}, topic ${request.topic}`;
+  const beforeDeadline = () => Date.now() < deadline;
+  try {
+    return await backOff(() => fetchFromCoordinator(request, deadline), {
+      numOfAttempts: Infinity,
+      startingDelay: 100,
+      maxDelay: 1_000,
+      retry: (error) => error instanceof Retriable && beforeDeadline(),
+    });
+  } catch (error) {
+    if (error instanceof Retriable) throw new Error(`${error.message}; gave up at the deadline`);
+    throw error;
+  }
+}
 
-  for (;;) {
-    const found = await findCoordinator(request, deadline);
-    let retryReason: string;
-    if (typeof found === 'number') {
-      retryReason = errorName(found);
-    } else {
-      let connection: BrokerConnection | undefined;
-      try {
-        connection = await BrokerConnection.open(found, deadline);
-        for (;;) {
-          const outcome = await fetchOffsetsOnce(connection, request);
-          if (outcome instanceof Map) return outcome;
-          if (outcome.code !== UNSTABLE_OFFSET_COMMIT) {
-            retryReason = errorName(outcome.code);
-            break;
-          }
-          const partitions =
-            outcome.partitions.length > 0 ? outcome.partitions : request.partitions;
-          await unstableBackoff.pause(
-            deadline,
-            () =>
-              `Committed offsets for ${where}, partition(s) ${partitions.join(', ')} stayed ` +
-              `UNSTABLE_OFFSET_COMMIT (a transactional offset commit is still pending)`,
-          );
-        }
-      } catch (error) {
-        // The coordinator may have just gone away; the group will then have a new one.
-        if (!(error instanceof ConnectionError)) throw error;
-        retryReason = error.message;
-      } finally {
-        connection?.close();
-      }
-    }
-    await coordinatorBackoff.pause(
-      deadline,
-      () => `No usable coordinator for ${where}: ${retryReason}`,
-    );
+/** Finds the group's coordinator and reads from it, again while a commit is pending. */
+async function fetchFromCoordinator(
+  request: StableOffsetsRequest,
+  deadline: number,
+): Promise<Map<number, number>> {
+  const where = `group ${request.groupId}, topic ${request.topic}`;
+  const found = await findCoordinator(request, deadline);
+  if (typeof found === 'number')
+    throw new Retriable(`No usable coordinator for ${where}: ${errorName(found)}`);
+  let connection: BrokerConnection | undefined;
+  try {
+    connection = await BrokerConnection.open(found, deadline);
+    const open = connection;
+    return await backOff(() => fetchOffsetsOnce(open, request), {
+      numOfAttempts: Infinity,
+      startingDelay: 20,
+      maxDelay: 200,
+      retry: (error) => error instanceof Unstable && Date.now() < deadline,
+    });
+  } catch (error) {
+    // The coordinator may have just gone away; the group will then have a new one.
+    if (error instanceof ConnectionError)
+      throw new Retriable(`No usable coordinator for ${where}: ${error.message}`);
+    throw error;
+  } finally {
+    connection?.close();
   }
 }
 
@@ -109,12 +113,11 @@ async function findCoordinator(
   throw new Error(`No Kafka broker reachable: ${failures.join('; ') || 'no brokers given'}`);
 }
 
-type FetchOutcome = Map<number, number> | { code: number; partitions: number[] };
-
+/** The offsets, or a `Retriable` error: a moved coordinator, or `Unstable` for a pending commit. */
 async function fetchOffsetsOnce(
   connection: BrokerConnection,
   request: StableOffsetsRequest,
-): Promise<FetchOutcome> {
+): Promise<Map<number, number>> {
   const response = await connection.send(
     offsetFetchV7(request.groupId, request.topic, request.partitions),
     request.clientId,
@@ -143,8 +146,19 @@ async function fetchOffsetsOnce(
         (partitions.length > 0 ? ` on partition(s) ${partitions.join(', ')}` : ''),
     );
   }
-  const retry = codes.find((code) => COORDINATOR_ERRORS.has(code)) ?? codes[0];
-  if (retry !== undefined) return { code: retry, partitions: errors.get(retry) ?? [] };
+  const moved = codes.find((code) => COORDINATOR_ERRORS.has(code));
+  if (moved !== undefined)
+    throw new Retriable(
+      `No usable coordinator for group ${request.groupId}, topic ${request.topic}: ${errorName(moved)}`,
+    );
+  if (codes.length > 0) {
+    const pending = errors.get(UNSTABLE_OFFSET_COMMIT) ?? [];
+    const partitions = pending.length > 0 ? pending : request.partitions;
+    throw new Unstable(
+      `Committed offsets for group ${request.groupId}, topic ${request.topic}, partition(s) ` +
+        `${partitions.join(', ')} stayed UNSTABLE_OFFSET_COMMIT (a transactional offset commit is still pending)`,
+    );
+  }
 
   const missing = request.partitions.filter((partition) => !offsets.has(partition));
   if (missing.length > 0) {

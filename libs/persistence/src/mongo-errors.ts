@@ -1,3 +1,4 @@
+import { backOff } from 'exponential-backoff';
 import { MongoBulkWriteError, MongoServerError } from 'mongodb';
 
 /** The codes and messages of a server error, including each write error of a bulk write. */
@@ -27,13 +28,11 @@ export function isTransient(error: unknown): boolean {
 }
 
 /** Retries an idempotent store operation through transient contention, with jittered backoff. */
-export async function retryTransient<T>(operation: () => Promise<T>, attempts = 8): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await operation();
-    } catch (error) {
-      if (!isTransient(error) || attempt >= attempts) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 50 * 2 ** attempt));
-    }
-  }
+export function retryTransient<T>(operation: () => Promise<T>, attempts = 8): Promise<T> {
+  return backOff(operation, {
+    numOfAttempts: attempts,
+    startingDelay: 100,
+    jitter: 'full',
+    retry: (error) => isTransient(error),
+  });
 }

@@ -1,7 +1,7 @@
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { backOff } from 'exponential-backoff';
 import avro from 'avsc';
 import type { Logger } from 'pino';
-import { Backoff } from '../backoff';
 
 /** A writer schema by its registry id: an Avro type, or why it cannot decode anything. */
 export type WriterSchema = { ok: true; type: avro.Type } | { ok: false; reason: string };
@@ -28,62 +28,68 @@ export class WriterSchemas {
     private readonly registryUrl: string,
     private readonly logger: Logger,
   ) {
-    // No retries in the client: the backoff below is the one retry of a lookup.
+    // No retries in the client: the backoff of `lookup` is the one retry.
     this.registry = new SchemaRegistry({ host: registryUrl, retry: { retries: 0 } });
   }
 
   async lookup(id: number, stillWanted: () => boolean): Promise<WriterSchemaLookup> {
     const cached = this.known.get(id);
     if (cached) return cached;
-    const backoff = new Backoff(RETRY_FIRST_MS, RETRY_MAX_MS);
     const since = Date.now();
     let warnedAt = 0;
-    for (;;) {
-      const fetched = await this.fetch(id);
-      if (fetched.kind === 'answer') {
-        this.known.set(id, fetched.schema);
-        if (warnedAt > 0) this.logger.info({ schemaId: id }, 'schema registry answered again');
-        return fetched.schema;
-      }
-      if (!stillWanted()) return { ok: false, abandoned: true };
-      if (Date.now() - warnedAt >= WARN_EVERY_MS) {
-        warnedAt = Date.now();
-        this.logger.warn(
-          {
-            schemaId: id,
-            registry: this.registryUrl,
-            waitingMs: warnedAt - since,
-            err: fetched.error,
-          },
-          'waiting for the schema registry to serve a writer schema',
-        );
-      }
-      await backoff.pause(Infinity, () => `schema ${id}`);
+    try {
+      const schema = await backOff(() => this.fetch(id), {
+        numOfAttempts: Infinity,
+        startingDelay: RETRY_FIRST_MS,
+        maxDelay: RETRY_MAX_MS,
+        retry: (error) => {
+          if (!(error instanceof RegistryUnavailable) || !stillWanted()) return false;
+          if (Date.now() - warnedAt >= WARN_EVERY_MS) {
+            warnedAt = Date.now();
+            this.logger.warn(
+              {
+                schemaId: id,
+                registry: this.registryUrl,
+                waitingMs: warnedAt - since,
+                err: error.cause,
+              },
+              'waiting for the schema registry to serve a writer schema',
+            );
+          }
+          return true;
+        },
+      });
+      this.known.set(id, schema);
+      if (warnedAt > 0) this.logger.info({ schemaId: id }, 'schema registry answered again');
+      return schema;
+    } catch (error) {
+      if (error instanceof RegistryUnavailable) return { ok: false, abandoned: true };
+      throw error;
     }
   }
 
-  private async fetch(
-    id: number,
-  ): Promise<{ kind: 'answer'; schema: WriterSchema } | { kind: 'unavailable'; error: unknown }> {
+  /** The registry's answer; throws `RegistryUnavailable` when it has none (yet). */
+  private async fetch(id: number): Promise<WriterSchema> {
+    let schema: unknown;
     try {
-      const schema: unknown = await this.registry.getSchema(id);
-      return {
-        kind: 'answer',
-        schema:
-          schema instanceof avro.Type
-            ? { ok: true, type: schema }
-            : { ok: false, reason: `schema ${id} is not an Avro schema` },
-      };
+      schema = await this.registry.getSchema(id);
     } catch (error) {
       // The client's HTTP failures (no answer, 404 for an id not there yet, 5xx) are outages;
       // anything else is the schema itself failing to parse.
       if (error instanceof Error && error.name === 'ResponseError')
-        return { kind: 'unavailable', error };
-      return {
-        kind: 'answer',
-        schema: { ok: false, reason: `schema ${id} cannot be read: ${errorMessage(error)}` },
-      };
+        throw new RegistryUnavailable(error);
+      return { ok: false, reason: `schema ${id} cannot be read: ${errorMessage(error)}` };
     }
+    return schema instanceof avro.Type
+      ? { ok: true, type: schema }
+      : { ok: false, reason: `schema ${id} is not an Avro schema` };
+  }
+}
+
+/** The registry did not answer, or does not know the id yet: wait, never an answer. */
+class RegistryUnavailable extends Error {
+  constructor(override readonly cause: Error) {
+    super(cause.message);
   }
 }
 
