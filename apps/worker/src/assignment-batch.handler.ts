@@ -1,6 +1,6 @@
 import type { InboundHeaders, InboundMessage } from '@assigner/contracts';
 import type { EventBusDecoder, TransactionalOutput } from '@assigner/messaging';
-import type { LearnerStateRepository, LoadedStates } from '@assigner/persistence';
+import type { LearnerStateRepository } from '@assigner/persistence';
 import { BatchAssigner, type BatchResult } from '@assigner/pipeline';
 import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { ExperimentCatalog } from './experiment-catalog.service';
@@ -14,7 +14,7 @@ import type { WorkerMetrics } from './worker-metrics';
  * redelivered events recognise their own stored changes and publish the same messages again.
  */
 export class AssignmentBatchHandler {
-  private readonly assigner: BatchAssigner<LoadedStates>;
+  private readonly assigner: BatchAssigner;
 
   constructor(
     store: LearnerStateRepository,

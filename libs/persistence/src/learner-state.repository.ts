@@ -1,4 +1,5 @@
 import { emptyUserState, type UserState } from '@assigner/domain';
+import type { LearnerStateStore } from '@assigner/pipeline';
 import {
   MongoBulkWriteError,
   type Collection,
@@ -90,7 +91,7 @@ export interface SaveOptions {
  * learner's version numbers (served by an index): a newer one there is a lost race. Version 0 is
  * never deleted, so inserting it succeeds only for a learner nobody has written.
  */
-export class LearnerStateRepository {
+export class LearnerStateRepository implements LearnerStateStore {
   readonly states: Collection<StoredLearnerStateDocument>;
   readonly assignments: Collection<AssignmentDocument>;
   private capabilities?: Promise<StoreCapabilities>;

@@ -15,10 +15,18 @@ import {
   type UserState,
 } from '@assigner/domain';
 
+/**
+ * Learners as a store loaded them: their states, to apply events to. What else the store needs
+ * to save them (the versions it loaded) is its own, on the object it hands out.
+ */
+export interface LoadedLearners {
+  readonly states: Map<number, UserState>;
+}
+
 /** Learner state storage as the pipeline needs it: load some learners, save what changed. */
-export interface LearnerStateStore<Loaded extends { states: Map<number, UserState> }> {
+export interface LearnerStateStore {
   /** `fromStore`: as stored now, after a conflict; otherwise a store may answer from memory. */
-  load(userIds: readonly number[], options?: { fromStore?: boolean }): Promise<Loaded>;
+  load(userIds: readonly number[], options?: { fromStore?: boolean }): Promise<LoadedLearners>;
   /**
    * Resolves once the states are stored, with the learners whose state another writer changed
    * since load (their states are not written), and the writes that follow from the stored states
@@ -26,7 +34,7 @@ export interface LearnerStateStore<Loaded extends { states: Map<number, UserStat
    * store derives from their state is written again.
    */
   save(
-    loaded: Loaded,
+    loaded: LoadedLearners,
     options: { resync: readonly number[] },
   ): Promise<{ conflicts: number[]; derived: Promise<void> }>;
 }
@@ -92,8 +100,8 @@ const MAX_ATTEMPTS = 8;
  * dead letters. A learner whose state another writer changed meanwhile is reloaded and has their
  * events applied again; events already reflected are recognised by their source positions.
  */
-export class BatchAssigner<Loaded extends { states: Map<number, UserState> }> {
-  constructor(private readonly store: LearnerStateStore<Loaded>) {}
+export class BatchAssigner {
+  constructor(private readonly store: LearnerStateStore) {}
 
   async process(
     messages: readonly InboundMessage[],

@@ -5,6 +5,7 @@ export {
   type BatchResult,
   type DecisionCount,
   type LearnerStateStore,
+  type LoadedLearners,
   type ProcessOptions,
 } from './batch-assigner';
 export { InMemoryAssigner, type RunSummary } from './in-memory-assigner';

@@ -1,5 +1,5 @@
 import { emptyUserState, type UserState } from '@assigner/domain';
-import type { LearnerStateStore } from './batch-assigner';
+import type { LearnerStateStore, LoadedLearners } from './batch-assigner';
 
 /** Where learners not yet in memory come from: nowhere (a simulation) or a real store (a dry run). */
 export interface LearnerStateSource {
@@ -10,12 +10,12 @@ export interface LearnerStateSource {
  * Learners' states kept in memory: each is read once from the source (or starts empty), and load
  * hands out the live objects, so saving has nothing to do and every change stays in memory.
  */
-export class MemoryLearnerStore implements LearnerStateStore<{ states: Map<number, UserState> }> {
+export class MemoryLearnerStore implements LearnerStateStore {
   readonly users = new Map<number, UserState>();
 
   constructor(private readonly source?: LearnerStateSource) {}
 
-  async load(userIds: readonly number[]): Promise<{ states: Map<number, UserState> }> {
+  async load(userIds: readonly number[]): Promise<LoadedLearners> {
     const missing = userIds.filter((userId) => !this.users.has(userId));
     const stored =
       missing.length > 0 && this.source ? await this.source.latestStates(missing) : undefined;

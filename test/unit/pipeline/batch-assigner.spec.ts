@@ -23,7 +23,7 @@ const EXPERIMENTS = [experiment()];
  * Learners in memory. `meanwhile` runs at the first save, as another writer would; the derived
  * writes (the lookup copies) are finished by `finishDerived`.
  */
-class TestStore implements LearnerStateStore<Loaded> {
+class TestStore implements LearnerStateStore {
   readonly stored = new Map<number, UserState>();
   readonly calls: string[] = [];
   private readonly finishers: ((error?: Error) => void)[] = [];

@@ -1,6 +1,6 @@
 import type { AppConfig } from '@assigner/config';
 import type { DeadLetter, InboundMessage } from '@assigner/contracts';
-import type { Experiment, LearnerEvent, UserState } from '@assigner/domain';
+import type { Experiment, LearnerEvent } from '@assigner/domain';
 import type { TransactionalOutput } from '@assigner/messaging';
 import type { ChunkWriter, OpenChunk, OpenChunkRepository } from '@assigner/persistence';
 import type { AnalyticsOutput, BatchAssigner, BatchResult } from '@assigner/pipeline';
@@ -10,7 +10,7 @@ import type { ReplayTotals } from './replay-totals';
 /** What each way of reading history needs from the replay around it. */
 export interface ReplayRun {
   runId: string;
-  assigner: BatchAssigner<{ states: Map<number, UserState> }>;
+  assigner: BatchAssigner;
   experiments: readonly Experiment[];
   accept: (event: LearnerEvent) => boolean;
   /** When publishing. */

@@ -1,5 +1,5 @@
 import type { AppConfig, StoreConfig } from '@assigner/config';
-import { namespacedName, parseIsoMicros, type Experiment, type UserState } from '@assigner/domain';
+import { namespacedName, parseIsoMicros, type Experiment } from '@assigner/domain';
 import {
   createKafka,
   ensureTopics,
@@ -277,10 +277,7 @@ export async function replay(options: ReplayOptions): Promise<void> {
  * The store a replay writes to, with the indexes the worker would make (a replay may be the first
  * to write to a store), or in a dry run a copy in memory of what it reads.
  */
-async function learnerStore(
-  db: Db,
-  dryRun: boolean,
-): Promise<LearnerStateStore<{ states: Map<number, UserState> }>> {
+async function learnerStore(db: Db, dryRun: boolean): Promise<LearnerStateStore> {
   const repository = new LearnerStateRepository(db);
   if (dryRun) return new MemoryLearnerStore(repository);
   await repository.ensureIndexes();
