@@ -6,7 +6,7 @@ import { validateExperimentsFile } from '@assigner/contracts';
 import type { Experiment } from '@assigner/domain';
 
 /** mulberry32: a tiny seeded PRNG, so every run writes the same file. */
-function random(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -88,7 +88,7 @@ export function logStamp(time: number, fraction: number): string {
 
 /** One JSON line per element (invalid lines are not JSON), in time order. */
 export function* syntheticTrackingLog(options: SyntheticLogOptions): Generator<string> {
-  const next = random(options.seed ?? 1);
+  const next = seededRandom(options.seed ?? 1);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
   const enrolled = new Map<number, string[]>();
   let time = (options.start ?? new Date('2026-03-01T00:00:00Z')).getTime();

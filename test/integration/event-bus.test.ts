@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { produceEnrollmentEvents, type EnrollmentSignal } from '../../bench/event-bus-producer';
+import { seededRandom } from '../../bench/synthetic-log';
 import { assignerAsync } from '../support/cli';
 import { schemaRegistryUrl, uniqueName, waitFor } from '../support/real-services';
 import {
@@ -66,24 +67,13 @@ const EXPERIMENTS = {
   ],
 };
 
-/** mulberry32, so every run sends the same enrollments. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Enrollments of `learners` learners, in the order the LMS would send them: creations (a fifth
  * of the learners in a second course), then mode changes, then unenrollments.
  */
 function enrollmentSignals(learners: number, firstUserId = 1001): EnrollmentSignal[] {
-  const next = random(learners);
+  // Seeded, so every run sends the same enrollments.
+  const next = seededRandom(learners);
   const created: EnrollmentSignal[] = [];
   const later: EnrollmentSignal[] = [];
   const unenrolled: EnrollmentSignal[] = [];
