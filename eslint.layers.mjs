@@ -10,8 +10,9 @@ export const LAYERS = {
   contracts: ['domain'],
   observability: ['config'],
   pipeline: ['domain', 'contracts'],
-  persistence: ['domain', 'contracts', 'pipeline', 'config'],
-  messaging: ['domain', 'contracts', 'pipeline', 'config'],
+  // Adapters implement the ports in contracts; they never import the application layer.
+  persistence: ['domain', 'contracts', 'config'],
+  messaging: ['domain', 'contracts', 'config'],
   backfill: [
     'domain',
     'contracts',

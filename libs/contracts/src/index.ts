@@ -37,3 +37,5 @@ export {
   type ExplanationView,
   type StatsView,
 } from './admin/admin-views';
+export { type AnalyticsOutput } from './ports/analytics-output';
+export { type LearnerStateStore, type LoadedLearners } from './ports/learner-state-store';

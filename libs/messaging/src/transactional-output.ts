@@ -1,4 +1,4 @@
-import type { AnalyticsMessage, DeadLetter } from '@assigner/contracts';
+import type { AnalyticsMessage, AnalyticsOutput, DeadLetter } from '@assigner/contracts';
 import type { IHeaders, Kafka, Message, Producer, Transaction } from 'kafkajs';
 import type { Logger } from 'pino';
 import { ensureTopics, errorText, type NeededTopic } from './kafka-client';
@@ -82,7 +82,7 @@ interface TransactionSteps {
 }
 
 /** One batch's Kafka transaction on one input partition (see `TransactionalOutput.begin`). */
-export class PartitionTransaction {
+export class PartitionTransaction implements AnalyticsOutput {
   private sending: Promise<void> = Promise.resolve();
   private finished = false;
 

@@ -1,5 +1,5 @@
 import { emptyUserState, type UserState } from '@assigner/domain';
-import type { LearnerStateStore } from '@assigner/pipeline';
+import type { LearnerStateStore } from '@assigner/contracts';
 import {
   MongoBulkWriteError,
   type Collection,

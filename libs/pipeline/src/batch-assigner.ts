@@ -2,8 +2,10 @@ import {
   analyticsMessageOf,
   parseInboundMessage,
   type AnalyticsMessage,
+  type AnalyticsOutput,
   type DeadLetter,
   type InboundMessage,
+  type LearnerStateStore,
 } from '@assigner/contracts';
 import {
   applyEvent,
@@ -12,32 +14,7 @@ import {
   type Experiment,
   type LearnerEvent,
   type SourcePosition,
-  type UserState,
 } from '@assigner/domain';
-
-/**
- * Learners as a store loaded them: their states, to apply events to. What else the store needs
- * to save them (the versions it loaded) is its own, on the object it hands out.
- */
-export interface LoadedLearners {
-  readonly states: Map<number, UserState>;
-}
-
-/** Learner state storage as the pipeline needs it: load some learners, save what changed. */
-export interface LearnerStateStore {
-  /** `fromStore`: as stored now, after a conflict; otherwise a store may answer from memory. */
-  load(userIds: readonly number[], options?: { fromStore?: boolean }): Promise<LoadedLearners>;
-  /**
-   * Resolves once the states are stored, with the learners whose state another writer changed
-   * since load (their states are not written), and the writes that follow from the stored states
-   * (lookup copies), still under way. Resynced learners had changes redelivered: whatever the
-   * store derives from their state is written again.
-   */
-  save(
-    loaded: LoadedLearners,
-    options: { resync: readonly number[] },
-  ): Promise<{ conflicts: number[]; derived: Promise<void> }>;
-}
 
 export interface BatchCounts {
   enrollments: number;
@@ -46,11 +23,6 @@ export interface BatchCounts {
   invalid: number;
   /** Events the caller's filter left out (e.g. outside a replay's time range). */
   filtered: number;
-}
-
-/** Where a batch's analytics messages go as soon as they are decided (a partition's transaction). */
-export interface AnalyticsOutput {
-  send(analytics: readonly AnalyticsMessage[]): void;
 }
 
 export interface ProcessOptions {

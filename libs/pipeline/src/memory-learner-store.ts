@@ -1,5 +1,5 @@
 import { emptyUserState, type UserState } from '@assigner/domain';
-import type { LearnerStateStore, LoadedLearners } from './batch-assigner';
+import type { LearnerStateStore, LoadedLearners } from '@assigner/contracts';
 
 /** Where learners not yet in memory come from: nowhere (a simulation) or a real store (a dry run). */
 export interface LearnerStateSource {

@@ -27,9 +27,16 @@ describe('the lib stack in npm run lint', () => {
       lintAs('libs/messaging/src/probe.ts', "import { BackfillRun } from '@assigner/backfill';"),
     ).toEqual([
       expect.stringMatching(
-        /^'@assigner\/backfill' import is restricted .*libs\/messaging may import only @assigner\/domain, @assigner\/contracts, @assigner\/pipeline, @assigner\/config/,
+        /^'@assigner\/backfill' import is restricted .*libs\/messaging may import only @assigner\/domain, @assigner\/contracts, @assigner\/config/,
       ),
     ]);
+    // Ports live in contracts: an adapter never imports the application layer.
+    expect(
+      lintAs(
+        'libs/persistence/src/probe.ts',
+        "import type { BatchResult } from '@assigner/pipeline';",
+      ),
+    ).toEqual([expect.stringContaining('libs/persistence may import only')]);
     expect(
       lintAs(
         'libs/domain/src/probe.ts',

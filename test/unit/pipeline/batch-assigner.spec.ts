@@ -1,6 +1,6 @@
-import type { AnalyticsMessage, InboundMessage } from '@assigner/contracts';
+import type { AnalyticsMessage, InboundMessage, LearnerStateStore } from '@assigner/contracts';
 import { emptyUserState, type UserState } from '@assigner/domain';
-import { BatchAssigner, type LearnerStateStore } from '@assigner/pipeline';
+import { BatchAssigner } from '@assigner/pipeline';
 import { experiment } from '../../support/experiments';
 
 type Loaded = { states: Map<number, UserState> };

@@ -1,9 +1,9 @@
 import type { AppConfig } from '@assigner/config';
-import type { DeadLetter, InboundMessage } from '@assigner/contracts';
+import type { AnalyticsOutput, DeadLetter, InboundMessage } from '@assigner/contracts';
 import type { Experiment, LearnerEvent } from '@assigner/domain';
 import type { TransactionalOutput } from '@assigner/messaging';
 import type { ChunkWriter, OpenChunk, OpenChunkRepository } from '@assigner/persistence';
-import type { AnalyticsOutput, BatchAssigner, BatchResult } from '@assigner/pipeline';
+import type { BatchAssigner, BatchResult } from '@assigner/pipeline';
 import type { ReplayCheckpoint } from './replay-checkpoint';
 import type { ReplayTotals } from './replay-totals';
 

@@ -13,8 +13,8 @@ import {
   OpenChunkRepository,
   type ChunkWriter,
 } from '@assigner/persistence';
-import { BatchAssigner, MemoryLearnerStore, type LearnerStateStore } from '@assigner/pipeline';
-import type { InboundMessage } from '@assigner/contracts';
+import { BatchAssigner, MemoryLearnerStore } from '@assigner/pipeline';
+import type { InboundMessage, LearnerStateStore } from '@assigner/contracts';
 import { SingleBar } from 'cli-progress';
 import type { Kafka } from 'kafkajs';
 import { randomUUID } from 'node:crypto';

@@ -1,0 +1,28 @@
+import type { UserState } from '@assigner/domain';
+
+// A port: what the pipeline needs of a learner-state store, below both the pipeline and the
+// adapters that implement it (persistence's MongoDB repository, the pipeline's memory store).
+
+/**
+ * Learners as a store loaded them: their states, to apply events to. What else the store needs
+ * to save them (the versions it loaded) is its own, on the object it hands out.
+ */
+export interface LoadedLearners {
+  readonly states: Map<number, UserState>;
+}
+
+/** Learner state storage as the pipeline needs it: load some learners, save what changed. */
+export interface LearnerStateStore {
+  /** `fromStore`: as stored now, after a conflict; otherwise a store may answer from memory. */
+  load(userIds: readonly number[], options?: { fromStore?: boolean }): Promise<LoadedLearners>;
+  /**
+   * Resolves once the states are stored, with the learners whose state another writer changed
+   * since load (their states are not written), and the writes that follow from the stored states
+   * (lookup copies), still under way. Resynced learners had changes redelivered: whatever the
+   * store derives from their state is written again.
+   */
+  save(
+    loaded: LoadedLearners,
+    options: { resync: readonly number[] },
+  ): Promise<{ conflicts: number[]; derived: Promise<void> }>;
+}
