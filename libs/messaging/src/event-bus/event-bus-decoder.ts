@@ -9,7 +9,8 @@ import {
 } from '@assigner/contracts';
 import avro from 'avsc';
 import type { Logger } from 'pino';
-import { WriterSchemas } from './writer-schemas';
+import { errorText } from '../kafka-client';
+import { WriterSchemas, type WriterSchema } from './writer-schemas';
 
 export interface EventBusDecoderOptions {
   /** A Confluent-compatible registry API (e.g. Apicurio's `/apis/ccompat/v7`); unset: none. */
@@ -42,26 +43,36 @@ export class EventBusDecoder {
     messages: readonly InboundMessage[],
     stillWanted: () => boolean,
   ): Promise<DecodedBatch> {
-    const decoded: InboundMessage[] = [];
-    for (const message of messages) {
-      const value = await this.decodeOne(message, stillWanted);
-      if (value === 'abandoned') return { ok: false, abandoned: true };
-      decoded.push(value === 'text' ? message : { ...message, decoded: value });
+    const read = messages.map((message) => this.readFrame(message));
+    // One registry lookup per schema id of the batch (cached after the first), not per message.
+    const writers = new Map<number, WriterSchema>();
+    for (const item of read) {
+      if (item.kind !== 'framed' || writers.has(item.schemaId) || !this.schemas) continue;
+      const writer = await this.schemas.lookup(item.schemaId, stillWanted);
+      if ('abandoned' in writer) return { ok: false, abandoned: true };
+      writers.set(item.schemaId, writer);
     }
-    return { ok: true, messages: decoded };
+    return {
+      ok: true,
+      messages: messages.map((message, index) => {
+        const item = read[index]!;
+        if (item.kind === 'text') return message;
+        const decoded =
+          item.kind === 'framed' ? this.decodeBody(item, writers.get(item.schemaId)!) : item;
+        return { ...message, decoded };
+      }),
+    };
   }
 
-  private async decodeOne(
-    message: InboundMessage,
-    stillWanted: () => boolean,
-  ): Promise<DecodedValue | 'text' | 'abandoned'> {
+  /** What the message is, as far as its headers and framing tell without a writer schema. */
+  private readFrame(message: InboundMessage): { kind: 'text' } | DecodedValue | Framed {
     const { value, headers } = message;
     const ceType = headerText(headers, 'ce_type');
     const contentType =
       headerText(headers, 'content-type') ?? headerText(headers, 'ce_datacontenttype');
     const binary = Buffer.isBuffer(value) ? value : undefined;
     const framed = binary !== undefined && looksConfluentFramed(binary, contentType);
-    if (ceType === undefined && !framed) return 'text';
+    if (ceType === undefined && !framed) return { kind: 'text' };
     // Other signals on the topic are ignored without a registry round trip.
     if (ceType !== undefined && !isEnrollmentEventType(ceType))
       return { kind: 'event-bus', eventType: ceType, value: null };
@@ -73,24 +84,32 @@ export class EventBusDecoder {
     if (!frame.ok) return undecodable(frame.reason);
     if (!this.schemas)
       return undecodable('a Confluent-framed Avro value, but SCHEMA_REGISTRY_URL is not set');
-    const writer = await this.schemas.lookup(frame.schemaId, stillWanted);
-    if ('abandoned' in writer) return 'abandoned';
+    return {
+      kind: 'framed',
+      schemaId: frame.schemaId,
+      body: frame.body,
+      ceType,
+      ceTime: headerText(headers, 'ce_time'),
+    };
+  }
+
+  private decodeBody(framed: Framed, writer: WriterSchema): DecodedValue {
     if (!writer.ok) return undecodable(writer.reason);
-    const eventType = ceType ?? eventTypeOf(writer.type);
+    const eventType = framed.ceType ?? eventTypeOf(writer.type);
     if (eventType === undefined || !isEnrollmentEventType(eventType))
       return { kind: 'event-bus', eventType: eventType ?? String(writer.type.name), value: null };
-    const reader = this.reader(frame.schemaId, eventType, writer.type);
+    const reader = this.reader(framed.schemaId, eventType, writer.type);
     if (!reader.ok) return undecodable(reader.reason);
     try {
       return {
         kind: 'event-bus',
         eventType,
-        eventTime: headerText(headers, 'ce_time'),
-        value: reader.type.fromBuffer(frame.body, reader.resolver),
+        eventTime: framed.ceTime,
+        value: reader.type.fromBuffer(framed.body, reader.resolver),
       };
     } catch (error) {
       return undecodable(
-        `undecodable Avro body for schema ${frame.schemaId}: ${errorMessage(error)}`,
+        `undecodable Avro body for schema ${framed.schemaId}: ${errorText(error)}`,
       );
     }
   }
@@ -105,13 +124,22 @@ export class EventBusDecoder {
       } catch (error) {
         reader = {
           ok: false,
-          reason: `schema ${schemaId} is not a ${eventType} enrollment record: ${errorMessage(error)}`,
+          reason: `schema ${schemaId} is not a ${eventType} enrollment record: ${errorText(error)}`,
         };
       }
       this.readers.set(key, reader);
     }
     return reader;
   }
+}
+
+/** A Confluent-framed value, waiting for its writer schema. */
+interface Framed {
+  kind: 'framed';
+  schemaId: number;
+  body: Buffer;
+  ceType?: string;
+  ceTime?: string;
 }
 
 type Reader =
@@ -129,5 +157,3 @@ function headerText(headers: InboundHeaders | undefined, name: string): string |
   const value = headers?.[name];
   return value === undefined ? undefined : value.toString();
 }
-
-const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));

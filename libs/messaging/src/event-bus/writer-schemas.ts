@@ -1,5 +1,6 @@
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { backOff } from 'exponential-backoff';
+import { errorText } from '../kafka-client';
 import avro from 'avsc';
 import type { Logger } from 'pino';
 
@@ -78,7 +79,7 @@ export class WriterSchemas {
       // anything else is the schema itself failing to parse.
       if (error instanceof Error && error.name === 'ResponseError')
         throw new RegistryUnavailable(error);
-      return { ok: false, reason: `schema ${id} cannot be read: ${errorMessage(error)}` };
+      return { ok: false, reason: `schema ${id} cannot be read: ${errorText(error)}` };
     }
     return schema instanceof avro.Type
       ? { ok: true, type: schema }
@@ -92,5 +93,3 @@ class RegistryUnavailable extends Error {
     super(cause.message);
   }
 }
-
-const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
