@@ -16,6 +16,7 @@ import { Kafka, logLevel, type Message } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import pino from 'pino';
 import { produceEnrollmentEvents, type EnrollmentSignal } from './event-bus-producer';
+import { readRawMessages, type RawMessage } from './raw-messages';
 
 const ROOT = join(__dirname, '..', '..');
 const { KAFKA_BROKERS, MONGO_URL, SCHEMA_REGISTRY_URL } = process.env;
@@ -80,45 +81,12 @@ function signals(count: number): EnrollmentSignal[] {
   return out;
 }
 
-interface RawMessage {
-  partition: number;
-  offset: string;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: Record<string, string>;
-}
-
-async function readAll(topic: string, expected: number): Promise<RawMessage[]> {
-  const consumer = kafka.consumer({ groupId: `${topic}-reader`, maxWaitTimeInMs: 200 });
-  const seen: RawMessage[] = [];
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    eachBatch: ({ batch }) => {
-      for (const message of batch.messages)
-        seen.push({
-          partition: batch.partition,
-          offset: message.offset,
-          key: message.key,
-          value: message.value,
-          headers: Object.fromEntries(
-            Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value)]),
-          ),
-        });
-      return Promise.resolve();
-    },
-  });
-  while (seen.length < expected) await new Promise((resolve) => setTimeout(resolve, 200));
-  await consumer.disconnect();
-  return seen;
-}
-
 const inbound = (messages: readonly RawMessage[]): InboundMessage[] =>
   messages.map((m) => ({
     value: m.value,
     key: m.key,
     headers: m.headers,
-    position: { source: `bench/${m.partition}`, offset: Number(m.offset) },
+    position: { source: `bench/${m.partition}`, offset: m.offset },
   }));
 
 /** The decoder's time per message on warm caches, as the worker runs it batch after batch. */
@@ -229,7 +197,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     `edx-event-bus-kafka sent ${events.length} enrollments in ${((Date.now() - sendStarted) / 1000).toFixed(1)} s\n`,
   );
-  const avro = await readAll(avroTopic, events.length);
+  const avro = await readRawMessages(kafka, avroTopic, events.length);
   const decoder = new EventBusDecoder({
     registryUrl: SCHEMA_REGISTRY_URL,
     logger: pino({ level: 'warn' }),

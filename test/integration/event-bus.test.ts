@@ -6,11 +6,11 @@ import avro from 'avsc';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Kafka } from 'kafkajs';
 import { produceEnrollmentEvents, type EnrollmentSignal } from '../../bench/event-bus-producer';
+import { readRawMessages, type RawMessage } from '../../bench/raw-messages';
 import { seededRandom } from '../../bench/synthetic-log';
 import { assignerAsync } from '../support/cli';
-import { schemaRegistryUrl, uniqueName, waitFor } from '../support/real-services';
+import { schemaRegistryUrl, waitFor } from '../support/real-services';
 import {
   byId,
   experimentsOf,
@@ -101,46 +101,6 @@ function enrollmentSignals(learners: number, firstUserId = 1001): EnrollmentSign
     }
   }
   return [...created, ...later, ...unenrolled];
-}
-
-/** A message as it sits on the topic, bytes untouched. */
-interface RawMessage {
-  partition: number;
-  offset: number;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: Record<string, string>;
-}
-
-async function readRaw(kafka: Kafka, topic: string, expected: number): Promise<RawMessage[]> {
-  const consumer = kafka.consumer({ groupId: uniqueName('raw-reader'), maxWaitTimeInMs: 200 });
-  const seen: RawMessage[] = [];
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    eachMessage: ({ partition, message }) => {
-      seen.push({
-        partition,
-        offset: Number(message.offset),
-        key: message.key,
-        value: message.value,
-        headers: Object.fromEntries(
-          Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value)]),
-        ),
-      });
-      return Promise.resolve();
-    },
-  });
-  try {
-    await waitFor(
-      `${expected} messages on ${topic}`,
-      () => Promise.resolve(seen.length >= expected),
-      60_000,
-    );
-  } finally {
-    await consumer.disconnect();
-  }
-  return seen.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
 }
 
 const TRACKING_EVENT_TYPES: Record<EnrollmentSignal['signal'], string> = {
@@ -235,7 +195,7 @@ describe('the worker on the Open edX event bus', () => {
     const signals = enrollmentSignals(300);
     await system.startWorker('event-bus', { SCHEMA_REGISTRY_URL: schemaRegistryUrl() });
     await produceEnrollmentEvents(producerOptions(system), signals);
-    const sent = await readRaw(system.kafka, system.inputTopic, signals.length);
+    const sent = await readRawMessages(system.kafka, system.inputTopic, signals.length);
     expect(sent[0]!.headers).toMatchObject({
       'content-type': 'application/avro',
       ce_specversion: '1.0',
@@ -283,7 +243,7 @@ describe('the worker on the Open edX event bus', () => {
     await admin.createTopics({ topics: [{ topic: side, numPartitions: 3 }], waitForLeaders: true });
     await admin.disconnect();
     await produceEnrollmentEvents({ ...producerOptions(system), baseTopic: 'side' }, others);
-    const staged = await readRaw(system.kafka, side, others.length);
+    const staged = await readRawMessages(system.kafka, side, others.length);
     await waitFor('the creations', () => system.consumedEverything(), 120_000);
 
     WorkerSystem.stopService('registry');
@@ -307,7 +267,7 @@ describe('the worker on the Open edX event bus', () => {
     } finally {
       WorkerSystem.startServices();
     }
-    const sent = await readRaw(system.kafka, system.inputTopic, signals.length);
+    const sent = await readRawMessages(system.kafka, system.inputTopic, signals.length);
     await expectSameAsSimulate(system, signals, sent);
     expect(await system.readAll(system.dlqTopic)).toEqual([]);
     await admin.connect();
@@ -319,7 +279,7 @@ describe('the worker on the Open edX event bus', () => {
     const [signal] = enrollmentSignals(1, 9001);
     await system.startWorker('poison', { SCHEMA_REGISTRY_URL: schemaRegistryUrl() });
     await produceEnrollmentEvents(producerOptions(system), [signal!]);
-    const [real] = await readRaw(system.kafka, system.inputTopic, 1);
+    const [real] = await readRawMessages(system.kafka, system.inputTopic, 1);
     const value = real!.value!;
     const schemaId = value.readUInt32BE(1);
     const registry = schemaRegistryUrl();
