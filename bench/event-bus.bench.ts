@@ -15,8 +15,8 @@ import { join } from 'node:path';
 import { Kafka, logLevel, type Message } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import pino from 'pino';
-import { produceEnrollmentEvents, type EnrollmentSignal } from './event-bus-producer';
-import { readRawMessages, type RawMessage } from './raw-messages';
+import { produceEnrollmentEvents, type EnrollmentSignal } from '../workloads/event-bus-producer';
+import { readRawMessages, type RawMessage } from '../workloads/raw-messages';
 
 const ROOT = join(__dirname, '..', '..');
 const { KAFKA_BROKERS, MONGO_URL, SCHEMA_REGISTRY_URL } = process.env;

@@ -11,7 +11,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
-import { BENCH_EXPERIMENTS, benchExperiments, syntheticTrackingLog } from './synthetic-log';
+import {
+  BENCH_EXPERIMENTS,
+  benchExperiments,
+  syntheticTrackingLog,
+} from '../workloads/synthetic-log';
 
 const ROOT = join(__dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'apps', 'cli', 'src', 'main.js');

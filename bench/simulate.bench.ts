@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BENCH_EXPERIMENTS, syntheticTrackingLog } from './synthetic-log';
+import { BENCH_EXPERIMENTS, syntheticTrackingLog } from '../workloads/synthetic-log';
 
 const ROOT = join(__dirname, '..', '..');
 const dir = join(ROOT, '.cache', 'bench');

@@ -32,7 +32,7 @@ import {
   logStamp,
   syntheticTrackingLog,
   userKey,
-} from './synthetic-log';
+} from '../workloads/synthetic-log';
 
 const ROOT = join(__dirname, '..', '..');
 const WORKER = join(ROOT, 'dist', 'apps', 'worker', 'src', 'main.js');

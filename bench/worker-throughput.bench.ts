@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
-import { benchExperiments, syntheticTrackingLog, userKey } from './synthetic-log';
+import { benchExperiments, syntheticTrackingLog, userKey } from '../workloads/synthetic-log';
 
 const ROOT = join(__dirname, '..', '..');
 const { KAFKA_BROKERS, MONGO_URL } = process.env;

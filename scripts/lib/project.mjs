@@ -58,7 +58,7 @@ export async function ensureDependencies() {
   });
 }
 
-/** Compiles apps, libs and benchmarks to dist/ with swc (well under a second); type checking is `npm run typecheck`. */
+/** Compiles apps, libs, benchmarks and the workloads they generate to dist/ with swc (well under a second); type checking is `npm run typecheck`. */
 export async function build() {
   await run(
     process.execPath,
@@ -67,6 +67,7 @@ export async function build() {
       'apps',
       'libs',
       'bench',
+      'workloads',
       '-d',
       'dist',
       '--config-file',

@@ -6,9 +6,9 @@ import avro from 'avsc';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { produceEnrollmentEvents, type EnrollmentSignal } from '../../bench/event-bus-producer';
-import { readRawMessages, type RawMessage } from '../../bench/raw-messages';
-import { seededRandom } from '../../bench/synthetic-log';
+import { produceEnrollmentEvents, type EnrollmentSignal } from '../../workloads/event-bus-producer';
+import { readRawMessages, type RawMessage } from '../../workloads/raw-messages';
+import { seededRandom } from '../../workloads/synthetic-log';
 import { assignerAsync } from '../support/cli';
 import { schemaRegistryUrl, waitFor } from '../support/real-services';
 import {

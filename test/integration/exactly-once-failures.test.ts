@@ -2,7 +2,7 @@ import { analyticsMessageOf, type AnalyticsMessage } from '@assigner/contracts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BENCH_EXPERIMENTS, syntheticTrackingLog } from '../../bench/synthetic-log';
+import { BENCH_EXPERIMENTS, syntheticTrackingLog } from '../../workloads/synthetic-log';
 import { replaySummaryOf, startAssigner, type AsyncRun } from '../support/cli';
 import { waitFor } from '../support/real-services';
 import { StoreFaultProxy, type StoreFault } from '../support/store-fault-proxy';

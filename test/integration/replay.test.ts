@@ -3,7 +3,7 @@ import { namespacedName } from '@assigner/domain';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BENCH_EXPERIMENTS, syntheticTrackingLog } from '../../bench/synthetic-log';
+import { BENCH_EXPERIMENTS, syntheticTrackingLog } from '../../workloads/synthetic-log';
 import { assignerAsync, replaySummaryOf as summaryOf } from '../support/cli';
 import {
   experimentsOf,

@@ -1,6 +1,6 @@
 import { analyticsMessageOf } from '@assigner/contracts';
 import { InMemoryAssigner } from '@assigner/pipeline';
-import { BENCH_EXPERIMENTS, syntheticTrackingLog } from '../../bench/synthetic-log';
+import { BENCH_EXPERIMENTS, syntheticTrackingLog } from '../../workloads/synthetic-log';
 import {
   experimentsOf,
   byId,

@@ -15,7 +15,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { KafkaJSError, type Kafka, type Message } from 'kafkajs';
 import type { MongoClient } from 'mongodb';
-import { userKey } from '../../bench/synthetic-log';
+import { userKey } from '../../workloads/synthetic-log';
 import { ROOT } from './cli';
 import {
   readCommitted,

@@ -39,3 +39,4 @@ export {
 } from './admin/admin-views';
 export { type AnalyticsOutput } from './ports/analytics-output';
 export { type LearnerStateStore, type LoadedLearners } from './ports/learner-state-store';
+export { type StoreIntent, type WriteAheadLog } from './ports/write-ahead-log';

@@ -6,6 +6,7 @@ import {
   type DeadLetter,
   type InboundMessage,
   type LearnerStateStore,
+  type WriteAheadLog,
 } from '@assigner/contracts';
 import {
   applyEvent,
@@ -34,14 +35,10 @@ export interface ProcessOptions {
    */
   output?: AnalyticsOutput;
   /**
-   * Awaited before each attempt stores states, with the learners it stores or re-emits changes
-   * of, and (the first time) the batch's dead letters: so that the caller can record what it is
-   * about to store before it is stored, for whoever must publish it if the caller cannot.
+   * Told, and awaited, before each attempt stores states: the learners it stores or re-emits
+   * changes of, and (the first time) the batch's dead letters.
    */
-  beforeStore?: (attempt: {
-    learners: number[];
-    deadLetters: readonly DeadLetter[];
-  }) => Promise<void>;
+  writeAhead?: WriteAheadLog;
 }
 
 export interface BatchResult {
@@ -136,7 +133,7 @@ export class BatchAssigner {
           });
         attemptDecisions.set(event.userId, made);
       }
-      await options.beforeStore?.({
+      await options.writeAhead?.record({
         learners: [...changed],
         deadLetters: attempt === 1 ? deadLetters : [],
       });
@@ -158,7 +155,7 @@ export class BatchAssigner {
     }
     // Dead letters alone, nothing stored: recorded all the same, to be published with the batch.
     if (events.length === 0 && deadLetters.length > 0)
-      await options.beforeStore?.({ learners: [], deadLetters });
+      await options.writeAhead?.record({ learners: [], deadLetters });
     const changes = [...produced.entries()].sort(([a], [b]) => a - b).flatMap(([, list]) => list);
     const analytics = changes.map((change) => analyticsMessageOf(change.assignment, change.change));
     options.output?.send(analytics);

@@ -133,10 +133,12 @@ describe('what a batch is about to store, told before it is stored', () => {
       position: { source: 'input/0', offset: 3 },
     };
     const processing = new BatchAssigner(store).process([...batch, invalid], EXPERIMENTS, {
-      beforeStore: ({ learners, deadLetters }) => {
-        store.calls.push('told');
-        told.push({ learners: [...learners].sort(), deadLetters: deadLetters.length });
-        return Promise.resolve();
+      writeAhead: {
+        record: ({ learners, deadLetters }) => {
+          store.calls.push('told');
+          told.push({ learners: [...learners].sort(), deadLetters: deadLetters.length });
+          return Promise.resolve();
+        },
       },
     });
     for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
@@ -152,7 +154,7 @@ describe('what a batch is about to store, told before it is stored', () => {
   it('stores nothing when telling fails', async () => {
     const store = new TestStore();
     const processing = new BatchAssigner(store).process(batch, EXPERIMENTS, {
-      beforeStore: () => Promise.reject(new Error('store unavailable')),
+      writeAhead: { record: () => Promise.reject(new Error('store unavailable')) },
     });
     await expect(processing).rejects.toThrow('store unavailable');
     expect(store.calls).toEqual(['load']);

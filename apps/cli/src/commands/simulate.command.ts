@@ -4,7 +4,7 @@ import { InMemoryAssigner, type RunSummary } from '@assigner/pipeline';
 import { SingleBar } from 'cli-progress';
 import { readFileSync } from 'node:fs';
 import { JsonLinesWriter } from '../io/json-lines-writer';
-import { readLines } from '../io/read-lines';
+import { readLines } from '@assigner/backfill';
 import { UsageError } from '../usage-error';
 
 export interface SimulateOptions {

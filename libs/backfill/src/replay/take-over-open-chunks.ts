@@ -1,6 +1,7 @@
-import type { OpenChunkTakeover } from '@assigner/backfill';
 import { OPEN_CHUNK_STALE_AFTER_MS, type ChunkWriter } from '@assigner/persistence';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { OpenChunkTakeover } from '../open-chunk-takeover';
+import type { ReplayReporter } from './replay-run';
 
 /** How often to look again at chunks other replays have open. */
 const POLL_MS = 2_000;
@@ -23,6 +24,7 @@ export const NOTHING_RECOVERED: Recovered = { chunks: 0, messages: 0, deadLetter
 export async function takeOverOpenChunks(
   takeover: OpenChunkTakeover,
   mine: ChunkWriter,
+  reporter: ReplayReporter,
 ): Promise<Recovered> {
   const recovered = { ...NOTHING_RECOVERED };
   let waitingFor: Set<string> | undefined;
@@ -32,8 +34,8 @@ export async function takeOverOpenChunks(
     recovered.messages += report.messages;
     recovered.deadLetters += report.deadLetters;
     if (report.published > 0)
-      process.stderr.write(
-        `published ${report.messages} messages and ${report.deadLetters} dead letters of ${report.published} chunks earlier replays stored but did not commit\n`,
+      reporter.notice(
+        `published ${report.messages} messages and ${report.deadLetters} dead letters of ${report.published} chunks earlier replays stored but did not commit`,
       );
     // Only those seen open at the start: a live replay opens new chunks all the time.
     const live = report.live.filter(({ _id }) => waitingFor === undefined || waitingFor.has(_id));
@@ -41,8 +43,8 @@ export async function takeOverOpenChunks(
     if (!waitingFor) {
       waitingFor = new Set(live.map(({ _id }) => _id));
       const writers = [...new Set(live.map(({ writer }) => writer.transactionalIdPrefix))];
-      process.stderr.write(
-        `waiting for ${writers.join(', ')} to commit the chunks it has open, or to be quiet for ${OPEN_CHUNK_STALE_AFTER_MS / 1000} s and be taken over\n`,
+      reporter.notice(
+        `waiting for ${writers.join(', ')} to commit the chunks it has open, or to be quiet for ${OPEN_CHUNK_STALE_AFTER_MS / 1000} s and be taken over`,
       );
     }
     await sleep(POLL_MS);

@@ -1,7 +1,6 @@
 import type { AppConfig } from '@assigner/config';
 import type { InboundHeaders, InboundMessage } from '@assigner/contracts';
 import { fetchStableCommittedOffsets, type EventBusDecoder } from '@assigner/messaging';
-import { SingleBar } from 'cli-progress';
 import type { Kafka } from 'kafkajs';
 import { addBatch } from './replay-totals';
 import { applyChunk, replayGroupId, type ReplayRun } from './replay-run';
@@ -41,15 +40,7 @@ export async function replayTopicRange(
   const total = [...ends].reduce((sum, [p, end]) => sum + Math.max(0, end - starts.get(p)!), 0);
   if (remaining.size === 0) return true;
 
-  const bar = process.stderr.isTTY
-    ? new SingleBar({
-        format:
-          'replay [{bar}] {percentage}% | {value}/{total} messages | {rate} msg/s | ETA {eta_formatted}',
-        stream: process.stderr,
-      })
-    : undefined;
-  bar?.start(total, 0, { rate: 0 });
-  const started = Date.now();
+  run.reporter.begin(total);
   let done = 0;
 
   const consumer = kafka.consumer({ groupId, maxBytesPerPartition: 4 * 1024 * 1024 });
@@ -88,7 +79,7 @@ export async function replayTopicRange(
               },
             }));
             // Waits out a registry outage; an interrupt while waiting stops before this batch.
-            const decoded = await decoder.decode(read, () => !run.interrupted());
+            const decoded = await decoder.decode(read, () => !run.interrupt.aborted);
             if (!decoded.ok) return settle(false);
             const { messages } = decoded;
             // Invalid messages of a topic were dead-lettered by the worker that consumed it.
@@ -109,16 +100,14 @@ export async function replayTopicRange(
             starts.set(batch.partition, next);
             done += inRange.length;
             run.save({ partitions: Object.fromEntries(starts) });
-            bar?.update(done, {
-              rate: Math.round(done / Math.max((Date.now() - started) / 1000, 0.001)),
-            });
+            run.reporter.advance(done, done);
           }
           // The batch's last offset counts too: transaction markers take offsets no message has.
           if (starts.get(batch.partition)! >= end || Number(batch.lastOffset()) + 1 >= end)
             remaining.delete(batch.partition);
           await payload.heartbeat();
           if (remaining.size === 0) settle(true);
-          else if (run.interrupted()) settle(false);
+          else if (run.interrupt.aborted) settle(false);
         } catch (error) {
           fail(error);
         }
@@ -126,7 +115,7 @@ export async function replayTopicRange(
     });
     return await finished;
   } finally {
-    bar?.stop();
+    run.reporter.end();
     await consumer.disconnect();
   }
 }

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-// bench/ when run from the sources (the tests), dist/bench/ when compiled (the benches).
+// workloads/ when run from the sources (the tests), dist/workloads/ when compiled (the benches).
 const ROOT = existsSync(join(__dirname, '..', 'package.json'))
   ? join(__dirname, '..')
   : join(__dirname, '..', '..');

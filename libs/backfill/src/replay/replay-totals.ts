@@ -67,17 +67,3 @@ export function addBatch(
   totals.published += sent.analytics;
   totals.deadLettered += sent.deadLetters;
 }
-
-/** The difference per experiment, for people (stderr). */
-export function describeDifference(totals: ReplayTotals, dryRun: boolean): string {
-  const verb = dryRun ? 'would make' : 'made';
-  const lines = [
-    `lines ${totals.lines}: ${totals.enrollments} enrollments, ${totals.pageViews} page views, ${totals.ignored} ignored, ${totals.invalid} invalid, ${totals.filtered} outside the time range`,
-    `the replay ${verb} ${totals.newAssignments} new assignments and ${totals.changedBuckets} bucket changes; ${totals.published} messages published, ${totals.deadLettered} invalid lines sent to the dead-letter topic`,
-  ];
-  for (const [experiment, difference] of Object.entries(totals.experiments))
-    lines.push(
-      `  ${experiment}: ${difference.newAssignments} new, ${difference.changedBuckets} changed`,
-    );
-  return `${lines.join('\n')}\n`;
-}

@@ -1,11 +1,22 @@
 import type { AppConfig } from '@assigner/config';
-import type { AnalyticsOutput, DeadLetter, InboundMessage } from '@assigner/contracts';
+import type { DeadLetter, InboundMessage, WriteAheadLog } from '@assigner/contracts';
 import type { Experiment, LearnerEvent } from '@assigner/domain';
 import type { TransactionalOutput } from '@assigner/messaging';
-import type { ChunkWriter, OpenChunk, OpenChunkRepository } from '@assigner/persistence';
+import type { ChunkWriter, OpenChunkRepository } from '@assigner/persistence';
 import type { BatchAssigner, BatchResult } from '@assigner/pipeline';
 import type { ReplayCheckpoint } from './replay-checkpoint';
 import type { ReplayTotals } from './replay-totals';
+
+/** Told how a replay advances, for people: a progress bar, lines on stderr. */
+export interface ReplayReporter {
+  /** A line worth telling (resuming, waiting for another replay, what was recovered). */
+  notice(text: string): void;
+  /** Reading began: `total` bytes of files, or messages of a topic. */
+  begin(total: number): void;
+  /** `done` of the total, and the lines or messages applied so far. */
+  advance(done: number, applied: number): void;
+  end(): void;
+}
 
 /** What each way of reading history needs from the replay around it. */
 export interface ReplayRun {
@@ -25,10 +36,11 @@ export interface ReplayRun {
   chunkSize: number;
   /** A dry run writes nothing: no state, no checkpoint, no offsets. */
   dryRun: boolean;
-  /** Set by SIGINT: finish the chunk in hand, record it, stop. */
-  interrupted: () => boolean;
+  /** Aborted by an interrupt: finish the chunk in hand, record it, stop. */
+  interrupt: AbortSignal;
+  reporter: ReplayReporter;
   /** Records progress after each chunk (not in a dry run). */
-  save: (progress: ReplayCheckpoint['progress']) => void;
+  save(progress: ReplayCheckpoint['progress']): void;
 }
 
 /** Where a publishing replay's chunks go: its transactions, and the record of its open chunks. */
@@ -56,17 +68,11 @@ export async function applyChunk(
   messages: readonly InboundMessage[],
   deadLettersOf: (deadLetters: readonly DeadLetter[]) => DeadLetter[],
 ): Promise<{ result: BatchResult; deadLetters: DeadLetter[] }> {
-  const decide = async (output?: AnalyticsOutput, chunk?: OpenChunk) => {
-    const result = await run.assigner.process(messages, run.experiments, {
-      accept: run.accept,
-      output,
-      beforeStore: chunk
-        ? ({ learners, deadLetters }) => chunk.record(learners, deadLettersOf(deadLetters))
-        : undefined,
-    });
+  const options = { accept: run.accept };
+  if (!run.output) {
+    const result = await run.assigner.process(messages, run.experiments, options);
     return { result, deadLetters: deadLettersOf(result.deadLetters) };
-  };
-  if (!run.output) return decide();
+  }
   await run.topicsReady;
   const first = messages[0]?.position ?? {
     source: `replay:${run.runId}`,
@@ -74,16 +80,22 @@ export async function applyChunk(
   };
   const { transactions, openChunks, writer } = run.output;
   const chunk = openChunks.begin(writer, progress, { source: first.source, from: first.offset });
+  // The chunk's record holds the dead letters as this replay publishes them.
+  const writeAhead: WriteAheadLog = {
+    record: ({ learners, deadLetters }) => chunk.record(learners, deadLettersOf(deadLetters)),
+  };
   try {
     const transaction = await transactions.begin(progress.topic, progress.partition);
     try {
-      const decided = await decide(transaction, chunk);
-      await transaction.commit({
-        nextOffset: String(progress.nextOffset),
-        deadLetters: decided.deadLetters,
+      const result = await run.assigner.process(messages, run.experiments, {
+        ...options,
+        output: transaction,
+        writeAhead,
       });
+      const deadLetters = deadLettersOf(result.deadLetters);
+      await transaction.commit({ nextOffset: String(progress.nextOffset), deadLetters });
       await chunk.commit();
-      return decided;
+      return { result, deadLetters };
     } catch (error) {
       await transaction.abort();
       throw error;
