@@ -3,6 +3,7 @@
 // and ends with one line `N passed, N failed` (CI reads it).
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensureChromium } from './lib/chromium.mjs';
 import { ensureEventBusProducer } from './lib/event-bus-producer.mjs';
 import { CACHE, ensureDependencies, note, onParentExit, ROOT, run } from './lib/project.mjs';
 import {
@@ -37,6 +38,8 @@ try {
   await ensureDependencies();
   // The integration tests send event-bus events through Open edX's own Python producer.
   await ensureEventBusProducer();
+  // The dashboard's tests drive a real browser.
+  await ensureChromium();
   const env = { ...process.env };
   if (!externalServicesConfigured()) {
     started = await startServices();
@@ -45,6 +48,11 @@ try {
   }
 
   await check('typecheck', tool('typescript/bin/tsc', '-p', 'tsconfig.json', '--noEmit'));
+  // The dashboard's browser code, with the DOM's types.
+  await check(
+    'typecheck dashboard',
+    tool('typescript/bin/tsc', '-p', 'web/dashboard/tsconfig.json'),
+  );
   await check('lint', tool('eslint/bin/eslint.js', '.'));
   await check('format', tool('prettier/bin/prettier.cjs', '--check', '.', '--log-level', 'warn'));
 

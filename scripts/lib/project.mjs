@@ -2,7 +2,7 @@
 // node_modules exists.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -58,8 +58,14 @@ export async function ensureDependencies() {
   });
 }
 
-/** Compiles apps, libs, benchmarks and the workloads they generate to dist/ with swc (well under a second); type checking is `npm run typecheck`. */
+/**
+ * Compiles apps, libs, benchmarks and the workloads they generate to dist/ with swc (well under a
+ * second; type checking is `npm run typecheck`), and bundles the admin API's dashboard
+ * (web/dashboard, with Chart.js) into dist/web/dashboard with esbuild, so that the page needs
+ * nothing from outside the API that serves it.
+ */
 export async function build() {
+  const quiet = { stdio: ['ignore', process.stderr, 'inherit'] };
   await run(
     process.execPath,
     [
@@ -74,8 +80,23 @@ export async function build() {
       '.swcrc',
       '--quiet',
     ],
-    { stdio: ['ignore', process.stderr, 'inherit'] },
+    quiet,
   );
+  const dashboard = join(ROOT, 'dist', 'web', 'dashboard');
+  // Imported here: this module also runs before dependencies are installed.
+  const esbuild = await import('esbuild');
+  await esbuild.build({
+    entryPoints: [join(ROOT, 'web', 'dashboard', 'src', 'main.ts')],
+    outfile: join(dashboard, 'dashboard.js'),
+    bundle: true,
+    format: 'iife',
+    minify: true,
+    sourcemap: true,
+    target: 'es2022',
+    logLevel: 'warning',
+  });
+  for (const file of ['index.html', 'dashboard.css'])
+    cpSync(join(ROOT, 'web', 'dashboard', file), join(dashboard, file));
 }
 
 /**

@@ -77,13 +77,17 @@ export class AdminApiProcess {
     await exited;
   }
 
+  url(path: string): string {
+    return `http://127.0.0.1:${this.port}${path}`;
+  }
+
   async request(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse> {
     const headers: Record<string, string> = { ...options.headers };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     let body: string | undefined = options.rawBody;
     if (body === undefined && options.body !== undefined) body = JSON.stringify(options.body);
     if (body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
-    const response = await fetch(`http://127.0.0.1:${this.port}${path}`, { method, headers, body });
+    const response = await fetch(this.url(path), { method, headers, body });
     const text = await response.text();
     let parsed: unknown = text;
     try {

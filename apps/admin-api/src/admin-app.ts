@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AdminApiModule } from './admin-api.module';
+import { DASHBOARD_ASSETS, DASHBOARD_PATH, dashboardHeaders } from './dashboard/dashboard-assets';
 
 /** The admin API app with its body limits, query parsing and OpenAPI document, not yet listening. */
 export async function createAdminApp(
@@ -22,6 +23,13 @@ export async function createAdminApp(
   app.useBodyParser('json', {
     limit: config.ADMIN_API_MAX_BODY_BYTES,
     type: ['application/json', 'application/merge-patch+json'],
+  });
+  // The dashboard is static files; the data it shows comes from the API with the user's token.
+  app.useStaticAssets(DASHBOARD_ASSETS, {
+    prefix: DASHBOARD_PATH,
+    index: 'index.html',
+    fallthrough: true,
+    setHeaders: dashboardHeaders,
   });
   SwaggerModule.setup('docs', app, () => openApiDocument(app), {
     jsonDocumentUrl: 'docs/openapi.json',

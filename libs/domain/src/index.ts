@@ -60,6 +60,12 @@ export {
 } from './stats/assignment-counter';
 export { countIsCurrent, type CountTiming } from './stats/count-freshness';
 export {
+  dailyBucketSeries,
+  utcDayOf,
+  type DailyBucketCountRow,
+  type DailyBucketCounts,
+} from './stats/daily-bucket-counts';
+export {
   summarizeBucketCounts,
   type BucketCountRow,
   type BucketCounts,

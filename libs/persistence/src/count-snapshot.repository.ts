@@ -26,11 +26,12 @@ export class CountSnapshotRepository {
   async latest(experiment: string): Promise<CountSnapshot | null> {
     const document = await retryTransient(() => this.snapshots.findOne({ _id: experiment }));
     if (!document) return null;
-    const { _id, rows, first, last, countedAt, durationMs } = document;
-    // Absent times are stored as null.
+    const { _id, rows, daily, first, last, countedAt, durationMs } = document;
+    // Absent times are stored as null; counts saved before daily rows were kept have none.
     return {
       experiment: _id,
       rows,
+      daily: daily ?? [],
       first: first ?? undefined,
       last: last ?? undefined,
       countedAt,

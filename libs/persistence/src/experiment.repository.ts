@@ -1,4 +1,4 @@
-import { validateExperiment } from '@assigner/contracts';
+import { validateExperiment, type ExperimentAction } from '@assigner/contracts';
 import { namespacedName, type Experiment } from '@assigner/domain';
 import type { Collection, Db } from 'mongodb';
 import { isDuplicateKey } from './mongo-errors';
@@ -37,8 +37,6 @@ interface RevisionDocument {
   definition: string;
   archived: boolean;
 }
-
-export type ExperimentAction = 'created' | 'updated' | 'archived' | 'restored';
 
 export interface StoredExperiment {
   experiment: Experiment;

@@ -1,6 +1,5 @@
 export {
   ExperimentRepository,
-  type ExperimentAction,
   type ExperimentRevision,
   type StoredExperiment,
   type WriteContext,

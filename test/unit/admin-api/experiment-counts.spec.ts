@@ -12,6 +12,7 @@ const tally = (count: number): AssignmentTally => ({
   rows: [{ courseId: null, bucket: 0, reason: 'hash', count }],
   first: 1,
   last: 2,
+  daily: [],
 });
 
 /** A store whose counts finish when the test says, and whose snapshots live in a map. */

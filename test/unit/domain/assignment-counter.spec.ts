@@ -42,6 +42,7 @@ describe('AssignmentCounter', () => {
       rows: [],
       first: undefined,
       last: undefined,
+      daily: [],
     });
   });
 });

@@ -1,9 +1,4 @@
-import {
-  assignmentView,
-  explanationView,
-  type AssignmentView,
-  type ExplanationView,
-} from '@assigner/contracts';
+import { assignmentView, explanationView, type ExplainAnswer } from '@assigner/contracts';
 import {
   assignmentKey,
   decisionCourseOf,
@@ -26,21 +21,6 @@ import {
 } from '@nestjs/swagger';
 import { badRequest, notFound } from '../http/problem';
 import { ExperimentNamePipe, ExplainQuery, validQuery } from '../http/request-validation';
-
-/** An explanation with what it was made from, and the stored assignment to compare it with. */
-export interface ExplainAnswer extends ExplanationView {
-  experiment: string;
-  revision: number;
-  archived: boolean;
-  userId: number;
-  /** False when the store has no state for this learner (no event of theirs was applied). */
-  learnerKnown: boolean;
-  username: string | null;
-  courseId: string | null;
-  enrolledAt: string | null;
-  at: string;
-  stored: AssignmentView | null;
-}
 
 @ApiTags('assignments')
 @ApiBearerAuth()

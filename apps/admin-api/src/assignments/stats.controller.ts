@@ -1,4 +1,9 @@
-import { statsView, type StatsView } from '@assigner/contracts';
+import {
+  dailyStatsView,
+  statsView,
+  type DailyStatsView,
+  type StatsView,
+} from '@assigner/contracts';
 import { summarizeBucketCounts } from '@assigner/domain';
 import { ExperimentRepository } from '@assigner/persistence';
 import { Controller, Get, HttpStatus, Param } from '@nestjs/common';
@@ -13,7 +18,7 @@ import {
 } from '@nestjs/swagger';
 import { notFound, ProblemException } from '../http/problem';
 import { ExperimentNamePipe } from '../http/request-validation';
-import { ExperimentCounts } from './experiment-counts';
+import { ExperimentCounts, type CurrentCounts } from './experiment-counts';
 
 /** What a client asking during an experiment's first long count is told to wait. */
 const RETRY_AFTER_SECONDS = 10;
@@ -41,6 +46,38 @@ export class StatsController {
       'The experiment has not been counted yet and its first count is still running (Retry-After)',
   })
   async stats(@Param('name', ExperimentNamePipe) name: string): Promise<StatsView> {
+    const { numBuckets, counts } = await this.counted(name);
+    const { snapshot, recounting } = counts;
+    return statsView(
+      name,
+      numBuckets,
+      summarizeBucketCounts(numBuckets, snapshot.rows),
+      snapshot,
+      recounting,
+    );
+  }
+
+  @Get(':name/stats/daily')
+  @ApiOperation({
+    summary: 'Assignments per bucket per day',
+    description:
+      'For each UTC day from the first assignment to the last (days without any included, as 0), how many current assignments entered each bucket that day: the day their bucket was decided. From the same count as /stats, as of countedAt.',
+  })
+  @ApiOkResponse({ description: 'One series per bucket over the days' })
+  @ApiNotFoundResponse({ description: 'No such experiment' })
+  @ApiServiceUnavailableResponse({
+    description:
+      'The experiment has not been counted yet and its first count is still running (Retry-After)',
+  })
+  async daily(@Param('name', ExperimentNamePipe) name: string): Promise<DailyStatsView> {
+    const { numBuckets, counts } = await this.counted(name);
+    return dailyStatsView(name, numBuckets, counts.snapshot, counts.recounting);
+  }
+
+  /** The experiment's current counts; 404 for an unknown one, 503 during its first long count. */
+  private async counted(
+    name: string,
+  ): Promise<{ numBuckets: number; counts: Extract<CurrentCounts, { kind: 'counted' }> }> {
     const stored = await this.experiments.get(name);
     if (!stored) throw notFound(`no experiment named ${name}`);
     const counts = await this.counts.current(name);
@@ -52,14 +89,6 @@ export class StatsController {
         {},
         { 'Retry-After': String(RETRY_AFTER_SECONDS) },
       );
-    const { numBuckets } = stored.experiment;
-    const { snapshot, recounting } = counts;
-    return statsView(
-      name,
-      numBuckets,
-      summarizeBucketCounts(numBuckets, snapshot.rows),
-      snapshot,
-      recounting,
-    );
+    return { numBuckets: stored.experiment.numBuckets, counts };
   }
 }

@@ -1,15 +1,5 @@
-import type { Experiment } from '@assigner/domain';
+import type { ExperimentView, RevisionView } from '@assigner/contracts';
 import type { ExperimentRevision, StoredExperiment } from '@assigner/persistence';
-
-/** An experiment as the API shows it: its definition (the shape `experiments apply` takes) and its state. */
-export interface ExperimentView {
-  name: string;
-  revision: number;
-  archived: boolean;
-  updatedAt: string;
-  updatedBy: string | null;
-  definition: Experiment;
-}
 
 export const experimentView = (name: string, stored: StoredExperiment): ExperimentView => ({
   name,
@@ -19,15 +9,6 @@ export const experimentView = (name: string, stored: StoredExperiment): Experime
   updatedBy: stored.updatedBy,
   definition: stored.experiment,
 });
-
-export interface RevisionView {
-  revision: number;
-  action: ExperimentRevision['action'];
-  actor: string;
-  at: string;
-  before: { archived: boolean; definition: Experiment } | null;
-  after: { archived: boolean; definition: Experiment };
-}
 
 /** The answer to a write: what happened, the definition's warnings, and the experiment now. */
 export interface WriteAnswer extends ExperimentView {

@@ -1,4 +1,9 @@
-import { applyMergePatch, validateExperiment } from '@assigner/contracts';
+import {
+  applyMergePatch,
+  validateExperiment,
+  type ExperimentView,
+  type RevisionView,
+} from '@assigner/contracts';
 import { namespacedName, type Experiment } from '@assigner/domain';
 import {
   ExperimentRepository,
@@ -45,13 +50,7 @@ import {
 } from '../http/etag';
 import { badRequest, notFound, ProblemException } from '../http/problem';
 import { ExperimentNamePipe, ListExperimentsQuery, validQuery } from '../http/request-validation';
-import {
-  experimentView,
-  revisionView,
-  type ExperimentView,
-  type RevisionView,
-  type WriteAnswer,
-} from './experiment-views';
+import { experimentView, revisionView, type WriteAnswer } from './experiment-views';
 
 const DEFINITION_SCHEMA = {
   type: 'object',

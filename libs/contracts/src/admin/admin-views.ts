@@ -1,15 +1,40 @@
 import {
+  dailyBucketSeries,
   formatMicros,
+  type DailyBucketCountRow,
   type AssignmentRecord,
   type BucketChange,
   type Decision,
   type ExperimentCounts,
+  type Experiment,
   type Explanation,
   type ExplanationStep,
 } from '@assigner/domain';
 import { analyticsMessageOf } from '../outbound/analytics-message';
 
 /** The JSON shapes the admin API answers with: times as ISO-8601, no store internals. */
+
+/** An experiment as the API shows it: its definition (the shape `experiments apply` takes) and its state. */
+export interface ExperimentView {
+  name: string;
+  revision: number;
+  archived: boolean;
+  updatedAt: string;
+  updatedBy: string | null;
+  definition: Experiment;
+}
+
+export type ExperimentAction = 'created' | 'updated' | 'archived' | 'restored';
+
+/** One change of an experiment, from its audit trail. */
+export interface RevisionView {
+  revision: number;
+  action: ExperimentAction;
+  actor: string;
+  at: string;
+  before: { archived: boolean; definition: Experiment } | null;
+  after: { archived: boolean; definition: Experiment };
+}
 
 /** An assignment with ISO times; its history without store positions, with message ids. */
 export interface AssignmentView extends Omit<
@@ -66,6 +91,21 @@ export function explanationView(explanation: Explanation): ExplanationView {
   };
 }
 
+/** An explanation with what it was made from, and the stored assignment to compare it with. */
+export interface ExplainAnswer extends ExplanationView {
+  experiment: string;
+  revision: number;
+  archived: boolean;
+  userId: number;
+  /** False when the store has no state for this learner (no event of theirs was applied). */
+  learnerKnown: boolean;
+  username: string | null;
+  courseId: string | null;
+  enrolledAt: string | null;
+  at: string;
+  stored: AssignmentView | null;
+}
+
 export interface StatsView extends ExperimentCounts {
   experiment: string;
   numBuckets: number;
@@ -90,6 +130,33 @@ export function statsView(
     ...counts,
     firstAssignedAt: count.first === undefined ? null : formatMicros(count.first),
     lastAssignedAt: count.last === undefined ? null : formatMicros(count.last),
+    countedAt: count.countedAt.toISOString(),
+    recounting,
+  };
+}
+
+/** Assignments per bucket per UTC day (the day each entered its current bucket), as series. */
+export interface DailyStatsView {
+  experiment: string;
+  numBuckets: number;
+  /** Every day from the first assignment's to the last's, days without any included. */
+  days: string[];
+  /** Per bucket (index = bucket number), one count per day of `days`. */
+  buckets: number[][];
+  countedAt: string;
+  recounting: boolean;
+}
+
+export function dailyStatsView(
+  experiment: string,
+  numBuckets: number,
+  count: { daily: readonly DailyBucketCountRow[]; countedAt: Date },
+  recounting: boolean,
+): DailyStatsView {
+  return {
+    experiment,
+    numBuckets,
+    ...dailyBucketSeries(numBuckets, count.daily),
     countedAt: count.countedAt.toISOString(),
     recounting,
   };

@@ -1,6 +1,7 @@
 import type { BucketedReason } from '../decision/decide';
 import type { Micros } from '../time/iso-time';
 import type { BucketCountRow } from './bucket-counts';
+import { utcDayOf, type DailyBucketCountRow } from './daily-bucket-counts';
 
 /** What counting needs of one current assignment. */
 export interface CountedAssignment {
@@ -18,14 +19,17 @@ export interface AssignmentTally {
   first?: Micros;
   /** When the latest change of a bucket was decided. */
   last?: Micros;
+  /** Assignments per bucket by the UTC day their current bucket was decided. */
+  daily: DailyBucketCountRow[];
 }
 
 /**
  * Counts assignments one at a time, so that memory holds one row per (course, bucket, reason)
- * whatever the number counted.
+ * and one per (day, bucket) whatever the number counted.
  */
 export class AssignmentCounter {
   private readonly rows = new Map<string, BucketCountRow>();
+  private readonly daily = new Map<string, DailyBucketCountRow>();
   private first?: Micros;
   private last?: Micros;
 
@@ -35,6 +39,11 @@ export class AssignmentCounter {
     const row = this.rows.get(key);
     if (row) row.count += 1;
     else this.rows.set(key, { courseId, bucket, reason, count: 1 });
+    const day = utcDayOf(assignment.lastDecidedAt);
+    const dayKey = `${day}/${bucket}`;
+    const dayRow = this.daily.get(dayKey);
+    if (dayRow) dayRow.count += 1;
+    else this.daily.set(dayKey, { day, bucket, count: 1 });
     if (this.first === undefined || assignment.firstDecidedAt < this.first)
       this.first = assignment.firstDecidedAt;
     if (this.last === undefined || assignment.lastDecidedAt > this.last)
@@ -46,6 +55,7 @@ export class AssignmentCounter {
       rows: [...this.rows.values()].map((row) => ({ ...row })),
       first: this.first,
       last: this.last,
+      daily: [...this.daily.values()].map((row) => ({ ...row })),
     };
   }
 }
