@@ -38,6 +38,24 @@ export default tseslint.config(
       '@typescript-eslint/unbound-method': 'off',
     },
   },
+  {
+    // The dashboard runs in a browser: from the libs it may take types only, never their code.
+    files: ['web/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@assigner/*', '**/libs/**', '**/apps/**'],
+              allowTypeImports: true,
+              message: 'web/dashboard runs in a browser: import only types from the libs.',
+            },
+          ],
+        },
+      ],
+    },
+  },
   ...layers,
   prettier,
 );
