@@ -5,6 +5,7 @@ export {
   validateExperimentsFile,
   type Validated,
 } from './experiments/validate-experiments';
+export { problemsOfExperimentSet } from './experiments/experiment-set-rules';
 export {
   type DeadLetter,
   type DecodedValue,
@@ -25,6 +26,7 @@ export {
 export {
   analyticsMessageOf,
   BUCKETED_EVENT,
+  HELD_OUT_EVENT,
   type AnalyticsMessage,
 } from './outbound/analytics-message';
 export { applyMergePatch } from './admin/merge-patch';

@@ -4,6 +4,7 @@ export { messageIdOf, type MessageIdParts } from './assignment/message-id';
 export {
   assignmentKey,
   emptyUserState,
+  type AssignmentReason,
   type AssignmentRecord,
   type BucketChange,
   type EnrollmentRecord,
@@ -41,6 +42,8 @@ export {
   namespacedName,
   type Experiment,
   type FlagRule,
+  type HoldoutRule,
+  type LayerSlot,
   type Scope,
   type Toggle,
   type Trigger,
@@ -83,3 +86,13 @@ export {
   type WindowCheck,
   type WindowVerdict,
 } from './windows/enrollment-window';
+export { hashGroupOf } from './bucketing/hash-group';
+export { hashShareOf } from './bucketing/hash-share';
+export { checkHoldout, type HoldoutCheck } from './holdouts/holdout-check';
+export {
+  checkLayer,
+  layerAdmits,
+  rangesOverlap,
+  type LayerCheck,
+  type LayerVerdict,
+} from './layers/layer-eligibility';

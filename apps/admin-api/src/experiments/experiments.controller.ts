@@ -1,5 +1,6 @@
 import {
   applyMergePatch,
+  problemsOfExperimentSet,
   validateExperiment,
   type ExperimentView,
   type RevisionView,
@@ -128,6 +129,7 @@ export class ExperimentsController {
   ): Promise<WriteAnswer> {
     const precondition = preconditionOf(ifMatch, ifNoneMatch);
     const { experiment, warnings } = this.definitionOf(name, jsonBody(request, body), 'body');
+    await this.fitsWithOthers(experiment);
     let expected: number | 'absent' | undefined;
     if (precondition.kind === 'revision') expected = precondition.revision;
     else if (precondition.kind === 'absent' || precondition.kind === 'none') expected = 'absent';
@@ -174,6 +176,7 @@ export class ExperimentsController {
       throw staleWrite(name, current.revision, HttpStatus.PRECONDITION_FAILED);
     const patched = applyMergePatch(JSON.parse(JSON.stringify(current.experiment)), patch);
     const { experiment, warnings } = this.definitionOf(name, patched, 'patched definition');
+    await this.fitsWithOthers(experiment);
     const result = await this.experiments.save(experiment, {
       actor,
       expected: current.revision,
@@ -245,6 +248,16 @@ export class ExperimentsController {
     const stored = await this.experiments.get(name);
     if (!stored) throw notFound(`no experiment named ${name}`);
     return stored;
+  }
+
+  /** Holdouts and layers are shared: a definition must fit with the other experiments in force. */
+  private async fitsWithOthers(experiment: Experiment): Promise<void> {
+    const name = namespacedName(experiment);
+    const others = (await this.experiments.list())
+      .filter((stored) => !stored.archived && namespacedName(stored.experiment) !== name)
+      .map((stored) => stored.experiment);
+    const problems = problemsOfExperimentSet([...others, experiment]);
+    if (problems.length > 0) throw badRequest(problems);
   }
 
   private definitionOf(

@@ -1,6 +1,8 @@
+import { problemsOfExperimentSet } from '@assigner/contracts';
 import { namespacedName } from '@assigner/domain';
 import { ExperimentRepository } from '@assigner/persistence';
 import { storeConfig, withStore } from '../io/cli-config';
+import { UsageError } from '../usage-error';
 import { loadExperimentsFile } from './simulate.command';
 
 /** Who the audit trail names for changes made with this command. */
@@ -18,6 +20,17 @@ export async function applyExperiments(file: string): Promise<void> {
   const { experiments, warnings } = loadExperimentsFile(file);
   for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`);
   await withRepository(async (repository) => {
+    // Holdouts and layers are shared with the stored experiments the file leaves as they are.
+    const named = new Set(experiments.map(namespacedName));
+    const kept = (await repository.list())
+      .filter(({ archived, experiment }) => !archived && !named.has(namespacedName(experiment)))
+      .map(({ experiment }) => experiment);
+    const problems = problemsOfExperimentSet([...kept, ...experiments]);
+    if (problems.length > 0)
+      throw new UsageError([
+        `experiments file ${file} does not fit the stored experiments:`,
+        ...problems.map((p) => `  ${p}`),
+      ]);
     for (const experiment of experiments) {
       const result = await repository.save(experiment, { actor: CLI_ACTOR });
       // Without an expected revision a save retries lost races, so it always lands.

@@ -111,4 +111,21 @@ export class ExperimentDefinitionDto {
   @IsOptional()
   @IsObject({ message: 'must be an object of string values' })
   keyValues?: Record<string, unknown>;
+
+  /** Raised to re-randomize new decisions; 0 or absent: edx-platform's hash. */
+  @IsOptional()
+  @IsInt({ message: 'must be a whole number from 0 to 1000000' })
+  @Min(0, { message: 'must be a whole number from 0 to 1000000' })
+  @Max(1_000_000, { message: 'must be a whole number from 0 to 1000000' })
+  bucketVersion?: number;
+
+  /** `{"name", "percent"}`; checked field by field in the validator. */
+  @IsOptional()
+  @IsObject({ message: 'must be an object {"name", "percent"}' })
+  holdout?: Record<string, unknown>;
+
+  /** `{"name", "range": [start, end]}`; checked field by field in the validator. */
+  @IsOptional()
+  @IsObject({ message: 'must be an object {"name", "range": [start, end]}' })
+  layer?: Record<string, unknown>;
 }

@@ -4,8 +4,11 @@ import {
   parseIsoMicros,
   type Experiment,
   type FlagRule,
+  type HoldoutRule,
+  type LayerSlot,
   type Toggle,
 } from '@assigner/domain';
+import { problemsOfExperimentSet } from './experiment-set-rules';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import { ExperimentDefinitionDto, FlagRuleDto } from './experiment-definition.dto';
@@ -77,6 +80,47 @@ function flagRule(input: unknown, path: string, problems: string[]): FlagRule | 
   };
 }
 
+const EXPERIMENT_NAME = /^[A-Za-z0-9_-]+[.][A-Za-z0-9_-]+(?:[.][A-Za-z0-9_-]+)*$/;
+const LAYER_NAME = /^[A-Za-z0-9_.-]{1,200}$/;
+/** A share of 100 in hundredths at most (the hash's resolution). */
+const isShare = (value: unknown): value is number =>
+  typeof value === 'number' &&
+  value >= 0 &&
+  value <= 100 &&
+  Math.abs(value * 100 - Math.round(value * 100)) < 1e-9;
+
+function holdoutRule(
+  input: Record<string, unknown>,
+  path: string,
+  problems: string[],
+): HoldoutRule {
+  const { name, percent, ...rest } = input;
+  for (const key of Object.keys(rest)) problems.push(`${path}.${key}: is not a known field`);
+  if (typeof name !== 'string' || !EXPERIMENT_NAME.test(name))
+    problems.push(`${path}.name: must be "namespace.name" (letters, digits, "_", "-")`);
+  if (!isShare(percent))
+    problems.push(`${path}.percent: must be a number from 0 to 100, in hundredths at most`);
+  return { name: String(name), percent: Number(percent) };
+}
+
+function layerSlot(input: Record<string, unknown>, path: string, problems: string[]): LayerSlot {
+  const { name, range, ...rest } = input;
+  for (const key of Object.keys(rest)) problems.push(`${path}.${key}: is not a known field`);
+  if (typeof name !== 'string' || !LAYER_NAME.test(name))
+    problems.push(`${path}.name: must be letters, digits, ".", "_" or "-"`);
+  const valid =
+    Array.isArray(range) &&
+    range.length === 2 &&
+    isShare(range[0]) &&
+    isShare(range[1]) &&
+    range[0] < range[1];
+  if (!valid)
+    problems.push(
+      `${path}.range: must be [start, end] with 0 <= start < end <= 100, in hundredths at most`,
+    );
+  return { name: String(name), range: valid ? [range[0] as number, range[1] as number] : [0, 0] };
+}
+
 /**
  * Validates one experiment definition and fills its defaults. Every problem is reported with its
  * path (e.g. `experiments[2].bucketFlags.5: bucket 5 is outside numBuckets 3`). Window bounds
@@ -118,6 +162,12 @@ export function validateExperiment(input: unknown, path = 'experiment'): Validat
       );
     }
   }
+  const holdout = isPlainObject(dto.holdout)
+    ? holdoutRule(dto.holdout, `${path}.holdout`, problems)
+    : undefined;
+  const layer = isPlainObject(dto.layer)
+    ? layerSlot(dto.layer, `${path}.layer`, problems)
+    : undefined;
   if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,
@@ -133,6 +183,10 @@ export function validateExperiment(input: unknown, path = 'experiment'): Validat
       flag,
       bucketFlags,
       keyValues,
+      // Only when set, so that definitions without them stay as they were, byte for byte.
+      ...(dto.bucketVersion ? { bucketVersion: dto.bucketVersion } : {}),
+      ...(holdout ? { holdout } : {}),
+      ...(layer ? { layer } : {}),
     },
   };
 }
@@ -162,5 +216,6 @@ export function validateExperimentsFile(input: unknown): Validated<Experiment[]>
     seen.set(name, index);
     experiments.push(result.value);
   });
+  if (problems.length === 0) problems.push(...problemsOfExperimentSet(experiments));
   return problems.length > 0 ? { ok: false, problems } : { ok: true, value: experiments, warnings };
 }

@@ -6,11 +6,17 @@ import {
 } from '@assigner/domain';
 
 export const BUCKETED_EVENT = 'edx.bi.experiment.user.bucketed';
+/**
+ * Not edx-platform's: a learner found in a holdout, once, reported under the holdout's name (its
+ * `experiment` and `app_label`) with bucket 0, so that the warehouse can compare the held-out
+ * learners with those exposed.
+ */
+export const HELD_OUT_EVENT = 'edx.bi.experiment.user.held_out';
 
 /** The Segment track call edx-platform sends when it buckets a learner, keyed by user id on Kafka. */
 export interface AnalyticsMessage {
   type: 'track';
-  event: typeof BUCKETED_EVENT;
+  event: typeof BUCKETED_EVENT | typeof HELD_OUT_EVENT;
   messageId: string;
   userId: number;
   timestamp: string;
@@ -20,6 +26,8 @@ export interface AnalyticsMessage {
     experiment: string;
     course_id: string | null;
     bucket: number;
+    /** The experiment's bucket version that decided it; absent for edx-platform's hash. */
+    bucket_version?: number;
     is_staff: boolean;
     nonInteraction: 1;
   };
@@ -41,7 +49,7 @@ export function analyticsMessageOf(
   const dot = assignment.experiment.indexOf('.');
   return {
     type: 'track',
-    event: BUCKETED_EVENT,
+    event: reported.reason === 'holdout' ? HELD_OUT_EVENT : BUCKETED_EVENT,
     messageId: messageIdOf({ ...assignment, bucket: reported.bucket, version: reported.version }),
     userId: assignment.userId,
     timestamp: formatMicros(reported.at),
@@ -51,6 +59,7 @@ export function analyticsMessageOf(
       experiment: assignment.experiment.slice(dot + 1),
       course_id: assignment.courseId,
       bucket: reported.bucket,
+      ...(reported.bucketVersion ? { bucket_version: reported.bucketVersion } : {}),
       is_staff: reported.isStaff,
       nonInteraction: 1,
     },

@@ -91,6 +91,11 @@ function changesMadeAt(
   const order = new Map(
     experiments.map((experiment, index) => [namespacedName(experiment), index]),
   );
+  // A holdout's membership was recorded when the first experiment it covers held the learner out.
+  experiments.forEach((experiment, index) => {
+    const holdout = experiment.holdout?.name;
+    if (holdout !== undefined && !order.has(holdout)) order.set(holdout, index);
+  });
   const rank = (assignment: AssignmentRecord) => order.get(assignment.experiment) ?? order.size;
   return [...state.assignments.values()]
     .sort((a, b) => rank(a) - rank(b))
@@ -102,6 +107,44 @@ function changesMadeAt(
         )
         .map((change) => ({ assignment, change, redelivered: true })),
     );
+}
+
+/**
+ * Records, once, that the learner is in a holdout: an assignment of the holdout's name with no
+ * course, whose message tells the warehouse who was held out (and when first).
+ */
+function recordHoldout(
+  state: UserState,
+  holdout: string,
+  username: string,
+  event: LearnerEvent,
+  position: SourcePosition | undefined,
+): AssignmentChange | undefined {
+  const key = assignmentKey(holdout, null);
+  if (state.assignments.has(key)) return undefined;
+  const change: BucketChange = {
+    version: 0,
+    bucket: 0,
+    reason: 'holdout',
+    at: event.time,
+    site: event.site ?? null,
+    isStaff: event.isStaff ?? false,
+    position,
+  };
+  const assignment: AssignmentRecord = {
+    experiment: holdout,
+    courseId: null,
+    userId: state.userId,
+    username,
+    bucket: 0,
+    reason: 'holdout',
+    version: 0,
+    firstDecidedAt: event.time,
+    lastDecidedAt: event.time,
+    history: [change],
+  };
+  state.assignments.set(key, assignment);
+  return { assignment, change, redelivered: false };
 }
 
 /**
@@ -143,7 +186,14 @@ export function applyEvent(
     const decision = decide(experiment, input);
     outcome.decisions.push({ experiment, courseId, decision });
     const username = input.username;
-    if (!decision.bucketed || event.masquerading === true || username === undefined) continue;
+    if (event.masquerading === true || username === undefined) continue;
+    if (!decision.bucketed) {
+      if (decision.reason === 'holdout' && experiment.holdout) {
+        const membership = recordHoldout(state, experiment.holdout.name, username, event, position);
+        if (membership) outcome.changes.push(membership);
+      }
+      continue;
+    }
     if (current?.bucket === decision.bucket) continue;
     // The latest decision sets the bucket: an event older than the one that set it (history
     // replayed after later events) does not undo it.
@@ -153,6 +203,7 @@ export function applyEvent(
       version: current ? current.version + 1 : 0,
       bucket: decision.bucket,
       reason: decision.reason,
+      ...(experiment.bucketVersion ? { bucketVersion: experiment.bucketVersion } : {}),
       at: event.time,
       site: event.site ?? null,
       isStaff: event.isStaff ?? false,
@@ -169,6 +220,7 @@ export function applyEvent(
       firstDecidedAt: current?.firstDecidedAt ?? event.time,
       lastDecidedAt: event.time,
       history: [...(current?.history ?? []), change],
+      ...(experiment.layer ? { layer: experiment.layer.name } : {}),
     };
     state.assignments.set(key, assignment);
     outcome.changes.push({ assignment, change, redelivered: false });

@@ -33,6 +33,7 @@ export function decisionInputOf(state: UserState, context: DecisionContext): Dec
     isStaff: context.isStaff,
     courseId: context.courseId ?? undefined,
     now: context.now,
+    ...heldLayersOf(state),
     enrolledAt:
       enrollment &&
       createdAsOf(
@@ -43,4 +44,12 @@ export function decisionInputOf(state: UserState, context: DecisionContext): Dec
           : undefined,
       ),
   };
+}
+
+/** Per layer, the experiment the learner holds assignments in; nothing when no layer is used. */
+function heldLayersOf(state: UserState): { heldLayers?: Map<string, string> } {
+  let held: Map<string, string> | undefined;
+  for (const { layer, experiment } of state.assignments.values())
+    if (layer !== undefined) (held ??= new Map()).set(layer, experiment);
+  return held ? { heldLayers: held } : {};
 }

@@ -1,4 +1,7 @@
 import type { BucketedReason } from '../decision/decide';
+
+/** Why an assignment is in its bucket; `holdout` records a learner's membership of a holdout. */
+export type AssignmentReason = BucketedReason | 'holdout';
 import type { Micros } from '../time/iso-time';
 
 export interface EnrollmentRecord {
@@ -64,7 +67,9 @@ export interface BucketChange {
   /** 0 for the first bucket, +1 per change: part of the message id, so a flip back is a new message. */
   version: number;
   bucket: number;
-  reason: BucketedReason;
+  reason: AssignmentReason;
+  /** The experiment's bucket version that decided it, from 1 on (absent: edx-platform's hash). */
+  bucketVersion?: number;
   /** The triggering event's time. */
   at: Micros;
   site: string | null;
@@ -80,12 +85,14 @@ export interface AssignmentRecord {
   userId: number;
   username: string;
   bucket: number;
-  reason: BucketedReason;
+  reason: AssignmentReason;
   version: number;
   firstDecidedAt: Micros;
   /** Time of the decision that set the current bucket. */
   lastDecidedAt: Micros;
   history: BucketChange[];
+  /** The layer the experiment was in when it assigned the learner: it holds them there. */
+  layer?: string;
 }
 
 /** Everything decisions about one learner depend on; the unit a worker loads and saves. */

@@ -1,6 +1,9 @@
+import { hashGroupOf } from '../bucketing/hash-group';
 import { stableBucket } from '../bucketing/stable-bucket';
 import { bucketFlagName, namespacedName, type Experiment } from '../experiment/experiment';
 import { evaluateFlag, type FlagOutcome, type FlagRuleCheck } from '../flags/flag-evaluation';
+import { checkHoldout, type HoldoutCheck } from '../holdouts/holdout-check';
+import { checkLayer, layerAdmits, type LayerCheck } from '../layers/layer-eligibility';
 import type { Micros } from '../time/iso-time';
 import { checkEnrollmentWindow, type WindowCheck } from '../windows/enrollment-window';
 
@@ -15,10 +18,21 @@ export interface DecisionInput {
   now: Micros;
   /** When the learner enrolled in courseId, if they did. */
   enrolledAt?: Micros;
+  /** Per layer, the experiment of it the learner holds assignments in (layers only). */
+  heldLayers?: ReadonlyMap<string, string>;
 }
 
 export type NotBucketedReason =
-  'anonymous' | 'no_username' | 'flag_off' | 'before_window' | 'after_window' | 'bad_window_date';
+  | 'anonymous'
+  | 'no_username'
+  | 'flag_off'
+  | 'before_window'
+  | 'after_window'
+  | 'bad_window_date'
+  /** Another experiment of the layer owns the learner (see `checkLayer`). */
+  | 'layer'
+  /** In a holdout covering the experiment. */
+  | 'holdout';
 
 export type BucketedReason = 'forced' | 'hash';
 
@@ -31,6 +45,8 @@ export interface DecisionTrace {
   mainFlag?: FlagTrace;
   window?: WindowCheck & { enrolledAt: Micros; usedEventTime: boolean };
   bucketFlags: (FlagTrace & { bucket: number })[];
+  layer?: LayerCheck;
+  holdout?: HoldoutCheck;
   hashGroup?: string;
 }
 
@@ -44,6 +60,9 @@ export interface FlagTrace {
  * `ExperimentWaffleFlag.get_bucket` for one learner, without its request: the main flag gates,
  * the enrollment date window applies to course decisions of experiments with an id, a forcing
  * bucket flag wins, and otherwise the stable hash of the (course-aware) group name decides.
+ * Beyond edx-platform, each only when the definition asks for it: a layer admits the learner
+ * before anything else, a holdout keeps them out before the hash, and a bucket version changes
+ * the group hashed.
  */
 export function decide(
   experiment: Experiment,
@@ -52,6 +71,17 @@ export function decide(
 ): Decision {
   if (input.userId === undefined) return { bucketed: false, reason: 'anonymous' };
   if (input.username === undefined) return { bucketed: false, reason: 'no_username' };
+
+  const { layer } = experiment;
+  if (layer) {
+    const check = checkLayer(
+      { ...experiment, layer },
+      input.username,
+      input.heldLayers ?? new Map(),
+    );
+    if (trace) trace.layer = check;
+    if (!layerAdmits(check)) return { bucketed: false, reason: 'layer' };
+  }
 
   const subject = input;
   const flagName = namespacedName(experiment);
@@ -78,10 +108,13 @@ export function decide(
     if (outcome.on) return { bucketed: true, bucket, reason: 'forced' };
   }
 
-  const group =
-    input.courseId !== undefined && experiment.courseAwareBucketing
-      ? `${flagName}.${input.courseId}`
-      : flagName;
+  if (experiment.holdout) {
+    const check = checkHoldout(experiment.holdout, input.username);
+    if (trace) trace.holdout = check;
+    if (check.heldOut) return { bucketed: false, reason: 'holdout' };
+  }
+
+  const group = hashGroupOf(experiment, input.courseId);
   if (trace) trace.hashGroup = group;
   return {
     bucketed: true,

@@ -1,5 +1,7 @@
 import { bucketFlagName, namespacedName, type Experiment } from '../experiment/experiment';
 import type { FlagRuleCheck, FlagRuleName } from '../flags/flag-evaluation';
+import type { HoldoutCheck } from '../holdouts/holdout-check';
+import type { LayerCheck } from '../layers/layer-eligibility';
 import type { Micros } from '../time/iso-time';
 import type { WindowVerdict } from '../windows/enrollment-window';
 import { decide, type Decision, type DecisionInput, type DecisionTrace } from './decide';
@@ -31,7 +33,16 @@ export type ExplanationStep =
       usedDecisionTime?: boolean;
     }
   | ({ check: 'bucket_flag'; bucket: number } & FlagStep)
-  | { check: 'hash'; group: string; numBuckets: number; bucket: number };
+  | ({ check: 'layer' } & LayerCheck)
+  | ({ check: 'holdout' } & HoldoutCheck)
+  | {
+      check: 'hash';
+      group: string;
+      numBuckets: number;
+      bucket: number;
+      /** From 1 on; absent for edx-platform's own hash. */
+      bucketVersion?: number;
+    };
 
 export interface Explanation {
   decision: Decision;
@@ -52,6 +63,7 @@ export function explainDecision(experiment: Experiment, input: DecisionInput): E
   else if (input.username === undefined) steps.push({ check: 'learner', result: 'no_username' });
   else steps.push({ check: 'learner', result: 'known', username: input.username });
 
+  if (trace.layer) steps.push({ check: 'layer', ...trace.layer });
   if (trace.mainFlag)
     steps.push({
       check: 'main_flag',
@@ -93,12 +105,14 @@ export function explainDecision(experiment: Experiment, input: DecisionInput): E
       decidedBy: outcome.rule,
       rules: checks,
     });
+  if (trace.holdout) steps.push({ check: 'holdout', ...trace.holdout });
   if (trace.hashGroup !== undefined && decision.bucketed)
     steps.push({
       check: 'hash',
       group: trace.hashGroup,
       numBuckets: experiment.numBuckets,
       bucket: decision.bucket,
+      ...(experiment.bucketVersion ? { bucketVersion: experiment.bucketVersion } : {}),
     });
   return { decision, steps };
 }

@@ -16,6 +16,28 @@ export interface FlagRule {
   orgs: Readonly<Record<string, Toggle>>;
 }
 
+/**
+ * A holdout covering this experiment: learners whose stable hash of the holdout's name falls in
+ * its first `percent` of 100 are bucketed in none of the experiments it covers. Experiments
+ * naming the same holdout share it (the same learners are held out of all of them).
+ */
+export interface HoldoutRule {
+  /** `namespace.name`, like an experiment's: its membership is reported under it. */
+  name: string;
+  /** 0–100, in hundredths at most. */
+  percent: number;
+}
+
+/**
+ * This experiment's place in a layer of mutually exclusive experiments: the share `[start, end)`
+ * (percent, hundredths at most) of the layer's stable hash that it owns. The experiments of a
+ * layer own disjoint shares, and a learner holds assignments in at most one of them.
+ */
+export interface LayerSlot {
+  name: string;
+  range: readonly [number, number];
+}
+
 export interface Experiment {
   namespace: string;
   name: string;
@@ -30,6 +52,13 @@ export interface Experiment {
   /** Forcing flags, by bucket number. */
   bucketFlags: Readonly<Record<number, FlagRule>>;
   keyValues: Readonly<Record<string, string>>;
+  /**
+   * Raised to re-randomize: decisions from then on hash under a group of this version, earlier
+   * ones stay in the assignments' histories. Absent or 0: edx-platform's hash, unchanged.
+   */
+  bucketVersion?: number;
+  holdout?: HoldoutRule;
+  layer?: LayerSlot;
 }
 
 /** "namespace.name", the waffle flag name edx-platform hashes and reports. */

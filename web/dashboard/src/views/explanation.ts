@@ -54,8 +54,12 @@ function describeStep(step: ExplanationStepView): string {
         : `Enrollment window [${step.enrollmentStart ?? '—'}, ${step.enrollmentEnd ?? '—'}): ${step.verdict}${step.bound ? ` (${step.bound})` : ''}, enrolled ${formatTime(step.enrolledAt)}${step.usedDecisionTime ? ' (no enrollment known: the decision time stood in)' : ''}`;
     case 'bucket_flag':
       return `Bucket ${step.bucket} flag ${step.flag}: ${step.on ? 'on' : 'off'}, decided by ${step.decidedBy}; rules consulted: ${rulesOf(step.rules)}`;
+    case 'layer':
+      return `Layer ${step.layer}: the learner's share ${step.share.toFixed(2)} against [${step.range.join(', ')}): ${step.verdict.replaceAll('_', ' ')}${step.heldBy ? ` (assigned in ${step.heldBy})` : ''}`;
+    case 'holdout':
+      return `Holdout ${step.name} (${step.percent}%): the learner's share ${step.share.toFixed(2)}, ${step.heldOut ? 'held out' : 'not held out'}`;
     case 'hash':
-      return `Hash: group ${step.group} over ${step.numBuckets} buckets → bucket ${step.bucket}`;
+      return `Hash: group ${step.group} over ${step.numBuckets} buckets → bucket ${step.bucket}${step.bucketVersion ? ` (bucket version ${step.bucketVersion})` : ''}`;
   }
 }
 
