@@ -60,7 +60,7 @@ function learnerEvents(): string[] {
 
 describe('the dashboard', () => {
   const system = new WorkerSystem(2);
-  const api = new AdminApiProcess({ MONGO_DB: system.database });
+  const api = new AdminApiProcess({ MONGO_DB: system.database, SAMPLE_RATIO_CHECK_MS: '1000' });
   let browser: Browser;
   let page: Page;
   let watch: PageWatch;
@@ -259,6 +259,21 @@ describe('the dashboard', () => {
   it('shows empty states', async () => {
     await page.goto(`${base()}#/experiment/${UNUSED}`);
     await page.waitForSelector('text=No assignments yet.');
+  });
+
+  it('exports the live sample-ratio check for alerting', async () => {
+    const line = (name: string) => `assigner_sample_ratio_mismatch{experiment="${name}"}`;
+    await waitFor(
+      'the gauges',
+      async () => String((await api.request('GET', '/metrics')).body).includes(`${line(SKEWED)} 1`),
+      15_000,
+    );
+    const metrics = String((await api.request('GET', '/metrics')).body);
+    expect(metrics).toContain(`${line(EVEN)} 0`);
+    expect(metrics).not.toContain(line(UNUSED));
+    expect(metrics).toMatch(
+      /assigner_sample_ratio_p_value\{experiment="dashboard.skewed"\} [0-9.e-]+/,
+    );
   });
 
   it('never changed anything, ran no script it should not, and logged no error', () => {

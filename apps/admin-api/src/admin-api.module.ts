@@ -21,6 +21,8 @@ import { AdminAuthGuard } from './auth/admin-auth.guard';
 import { TokenVerifier } from './auth/token-verifier';
 import { ExperimentsController } from './experiments/experiments.controller';
 import { ProblemDetailsFilter } from './http/problem-details.filter';
+import { MetricsController } from './metrics/metrics.controller';
+import { SampleRatioMonitor } from './metrics/sample-ratio-monitor';
 
 const overStore = <T>(make: (db: Db) => T) => ({ inject: [MONGO_DB], useFactory: make });
 
@@ -36,6 +38,7 @@ export class AdminApiModule {
         AssignmentsController,
         ExplainController,
         StatsController,
+        MetricsController,
       ],
       providers: [
         { provide: ExperimentRepository, ...overStore((db) => new ExperimentRepository(db)) },
@@ -46,6 +49,7 @@ export class AdminApiModule {
           ...overStore((db) => new CountSnapshotRepository(db)),
         },
         ExperimentCounts,
+        SampleRatioMonitor,
         { provide: TokenVerifier, useValue: new TokenVerifier(tokens) },
         { provide: APP_GUARD, useClass: AdminAuthGuard },
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

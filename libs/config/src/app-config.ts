@@ -7,6 +7,7 @@ import {
   Matches,
   Max,
   Min,
+  ValidateIf,
   validateSync,
   type ValidationError,
 } from 'class-validator';
@@ -126,6 +127,14 @@ export class AppConfig extends StoreConfig {
   @Min(0, { message: 'must be a whole number from 0 to 10000000' })
   @Max(10_000_000, { message: 'must be a whole number from 0 to 10000000' })
   WORKER_STATE_CACHE_LEARNERS = 50_000;
+
+  /** How often the admin API refreshes the sample-ratio gauges of the experiments in force (0: never). */
+  @Transform(toInt)
+  @ValidateIf((config: { SAMPLE_RATIO_CHECK_MS?: unknown }) => config.SAMPLE_RATIO_CHECK_MS !== 0)
+  @IsInt({ message: 'must be a whole number of milliseconds, 0 or from 1000 to 3600000' })
+  @Min(1000, { message: 'must be a whole number of milliseconds, 0 or from 1000 to 3600000' })
+  @Max(3_600_000, { message: 'must be a whole number of milliseconds, 0 or from 1000 to 3600000' })
+  SAMPLE_RATIO_CHECK_MS = 30_000;
 
   @IsIn(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })
   LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
