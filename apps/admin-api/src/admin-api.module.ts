@@ -4,6 +4,7 @@ import {
   AssignmentCountsQuery,
   CountSnapshotRepository,
   ExperimentRepository,
+  LearnerAttributesRepository,
   LearnerStateRepository,
   MONGO_DB,
   MongoModule,
@@ -21,6 +22,7 @@ import { AdminAuthGuard } from './auth/admin-auth.guard';
 import { TokenVerifier } from './auth/token-verifier';
 import { ExperimentsController } from './experiments/experiments.controller';
 import { ProblemDetailsFilter } from './http/problem-details.filter';
+import { LearnerAttributesController } from './learners/learner-attributes.controller';
 import { MetricsController } from './metrics/metrics.controller';
 import { SampleRatioMonitor } from './metrics/sample-ratio-monitor';
 
@@ -39,10 +41,15 @@ export class AdminApiModule {
         ExplainController,
         StatsController,
         MetricsController,
+        LearnerAttributesController,
       ],
       providers: [
         { provide: ExperimentRepository, ...overStore((db) => new ExperimentRepository(db)) },
         { provide: LearnerStateRepository, ...overStore((db) => new LearnerStateRepository(db)) },
+        {
+          provide: LearnerAttributesRepository,
+          ...overStore((db) => new LearnerAttributesRepository(db)),
+        },
         { provide: AssignmentCountsQuery, ...overStore((db) => new AssignmentCountsQuery(db)) },
         {
           provide: CountSnapshotRepository,

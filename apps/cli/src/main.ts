@@ -6,6 +6,7 @@ import { applyExperiments, getExperiment, listExperiments } from './commands/exp
 import { republish, type RepublishOptions } from './commands/republish.command';
 import { simulate } from './commands/simulate.command';
 import { findUsernames } from './commands/usernames.command';
+import { importLearnerAttributes, listAttributeImports } from './commands/learners.command';
 import { replay, type ReplayOptions } from './replay/replay.command';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './usage-error';
 
@@ -73,6 +74,10 @@ function program(): Command {
       'analytics messages in emission order, one JSON line each',
     )
     .addOption(new Option('--dlq-out <file>', 'invalid input lines with their reasons'))
+    .option(
+      '--learner-attributes <file>',
+      "an LMS export of auth_user's id, is_staff, is_superuser (CSV or tab-separated), as `learners import` loads",
+    )
     .action(
       async (options: {
         events: string;
@@ -80,6 +85,7 @@ function program(): Command {
         assignmentsOut: string;
         analyticsOut: string;
         dlqOut?: string;
+        learnerAttributes?: string;
       }) => {
         await simulate(options);
       },
@@ -136,6 +142,21 @@ function program(): Command {
     .description('print one stored definition with its revision')
     .argument('<name>', 'namespaced name, e.g. course_experience.animated_exy')
     .action((name: string) => getExperiment(name));
+
+  const learners = root
+    .command('learners')
+    .description('what the LMS knows of learners that events do not say: staff and superusers');
+  learners
+    .command('import')
+    .description(
+      'load an LMS export of auth_user (id, is_staff, is_superuser; CSV or tab-separated) into the store, replacing the last one; the flag rules staff and superusers decide on it',
+    )
+    .requiredOption('-f, --file <file>', 'the export')
+    .action((options: { file: string }) => importLearnerAttributes(options.file));
+  learners
+    .command('imports')
+    .description('print every export loaded, newest first (who, when, what changed)')
+    .action(() => listAttributeImports());
 
   return root;
 }

@@ -54,6 +54,7 @@ export class AssignmentBatchHandler {
       try {
         result = await this.assigner.process(decoded.messages, this.catalog.current(), {
           output: transaction,
+          attributes: this.catalog.learnerAttributes(),
         });
         // Revoked meanwhile: the next owner redoes this batch; committing would be refused anyway.
         if (revoked()) return await transaction.abort();

@@ -1,15 +1,16 @@
 import { AppConfig } from '@assigner/config';
-import type { Experiment } from '@assigner/domain';
-import { ExperimentRepository, InjectDb } from '@assigner/persistence';
+import { LearnerAttributesTable, type Experiment } from '@assigner/domain';
+import { ExperimentRepository, InjectDb, LearnerAttributesRepository } from '@assigner/persistence';
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { backOff } from 'exponential-backoff';
 import type { Db } from 'mongodb';
 import { PinoLogger } from 'nestjs-pino';
 
 /**
- * The experiment definitions in force, re-read from the store every EXPERIMENTS_REFRESH_MS so
- * that changes apply to decisions made after them without a restart. A failed refresh keeps the
- * last definitions read.
+ * What decisions read from the store besides learners: the experiment definitions in force and
+ * the learner attributes of the last LMS export loaded, re-read every EXPERIMENTS_REFRESH_MS so
+ * that changes apply to decisions made after them without a restart (the attributes only when a
+ * new export was loaded). A failed refresh keeps the last ones read.
  */
 @Injectable()
 export class ExperimentCatalog implements OnModuleDestroy {
@@ -17,6 +18,9 @@ export class ExperimentCatalog implements OnModuleDestroy {
   private signature = '';
   private timer: NodeJS.Timeout | undefined;
   private readonly repository: ExperimentRepository;
+  private readonly attributeRepository: LearnerAttributesRepository;
+  private attributes = new LearnerAttributesTable([]);
+  private attributesImport: string | null = null;
 
   constructor(
     @InjectDb() db: Db,
@@ -24,6 +28,7 @@ export class ExperimentCatalog implements OnModuleDestroy {
     private readonly logger: PinoLogger,
   ) {
     this.repository = new ExperimentRepository(db);
+    this.attributeRepository = new LearnerAttributesRepository(db);
   }
 
   /** Reads the definitions once (retrying until the store answers), then keeps them fresh. */
@@ -40,6 +45,11 @@ export class ExperimentCatalog implements OnModuleDestroy {
   current(): Experiment[] {
     if (!this.experiments) throw new Error('experiments not loaded yet');
     return this.experiments;
+  }
+
+  /** Staff and superusers as the last LMS export loaded says. */
+  learnerAttributes(): LearnerAttributesTable {
+    return this.attributes;
   }
 
   onModuleDestroy(): void {
@@ -62,6 +72,15 @@ export class ExperimentCatalog implements OnModuleDestroy {
       this.experiments = stored
         .filter(({ archived }) => !archived)
         .map(({ experiment }) => experiment);
+      const latest = await this.attributeRepository.latestImportId();
+      if (latest !== this.attributesImport) {
+        this.attributes = new LearnerAttributesTable(await this.attributeRepository.all());
+        this.attributesImport = latest;
+        this.logger.info(
+          { import: latest, learners: this.attributes.size },
+          'learner attributes loaded',
+        );
+      }
       return true;
     } catch (error) {
       this.logger.warn(

@@ -40,6 +40,7 @@ export {
   type ExperimentAction,
   type ExperimentView,
   type ExplainAnswer,
+  type LearnerAttributesView,
   type RevisionView,
   type ExplanationStepView,
   type ExplanationView,
@@ -48,3 +49,8 @@ export {
 export { type AnalyticsOutput } from './ports/analytics-output';
 export { type LearnerStateStore, type LoadedLearners } from './ports/learner-state-store';
 export { type StoreIntent, type WriteAheadLog } from './ports/write-ahead-log';
+export {
+  MAX_EXPORTED_LEARNERS,
+  parseLmsUserExport,
+  validateLearnerAttributeRows,
+} from './inbound/lms-user-export';

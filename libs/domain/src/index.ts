@@ -96,3 +96,8 @@ export {
   type LayerCheck,
   type LayerVerdict,
 } from './layers/layer-eligibility';
+export {
+  LearnerAttributesTable,
+  type LearnerAttributes,
+  type LearnerAttributesLookup,
+} from './learners/learner-attributes';

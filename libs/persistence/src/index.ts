@@ -28,3 +28,8 @@ export {
   type OpenChunkDocument,
   type TakenOver,
 } from './open-chunk.repository';
+export {
+  LearnerAttributesRepository,
+  type AttributeImport,
+  type SourcedAttributes,
+} from './learner-attributes.repository';

@@ -13,6 +13,7 @@ import {
   namespacedName,
   type AssignmentChange,
   type Experiment,
+  type LearnerAttributesLookup,
   type LearnerEvent,
   type SourcePosition,
 } from '@assigner/domain';
@@ -39,6 +40,8 @@ export interface ProcessOptions {
    * changes of, and (the first time) the batch's dead letters.
    */
   writeAhead?: WriteAheadLog;
+  /** Staff and superusers as the LMS export says, when loaded. */
+  attributes?: LearnerAttributesLookup;
 }
 
 export interface BatchResult {
@@ -121,7 +124,13 @@ export class BatchAssigner {
       for (const { index, event, position } of events) {
         const state = loaded.states.get(event.userId);
         if (!state) continue;
-        const outcome = applyEvent(state, event, experiments, position);
+        const outcome = applyEvent(
+          state,
+          event,
+          experiments,
+          position,
+          options.attributes?.of(event.userId),
+        );
         if (outcome.changes.some((change) => change.redelivered)) resync.add(event.userId);
         if (outcome.changes.length > 0) changed.add(event.userId);
         produced.set(index, outcome.changes);

@@ -1,4 +1,9 @@
-import { namespacedName, type AssignmentRecord, type Experiment } from '@assigner/domain';
+import {
+  namespacedName,
+  type AssignmentRecord,
+  type Experiment,
+  type LearnerAttributesLookup,
+} from '@assigner/domain';
 import type { AnalyticsMessage, DeadLetter, InboundMessage } from '@assigner/contracts';
 import { BatchAssigner } from './batch-assigner';
 import { MemoryLearnerStore } from './memory-learner-store';
@@ -31,7 +36,11 @@ export class InMemoryAssigner {
     messages: 0,
   };
 
-  constructor(private experiments: readonly Experiment[]) {}
+  constructor(
+    private experiments: readonly Experiment[],
+    /** Staff and superusers from an LMS export, as the worker has them from the store. */
+    private readonly attributes?: LearnerAttributesLookup,
+  ) {}
 
   /** Later messages are decided with these definitions, as a worker does after a change. */
   useExperiments(experiments: readonly Experiment[]): void {
@@ -42,7 +51,9 @@ export class InMemoryAssigner {
   async process(
     messages: readonly InboundMessage[],
   ): Promise<{ analytics: AnalyticsMessage[]; deadLetters: DeadLetter[] }> {
-    const result = await this.pipeline.process(messages, this.experiments);
+    const result = await this.pipeline.process(messages, this.experiments, {
+      attributes: this.attributes,
+    });
     this.counts.lines += messages.length;
     for (const key of ['enrollments', 'pageViews', 'ignored', 'invalid'] as const)
       this.counts[key] += result.counts[key];

@@ -1,4 +1,9 @@
-import { assignmentView, explanationView, type ExplainAnswer } from '@assigner/contracts';
+import {
+  assignmentView,
+  explanationView,
+  type ExplainAnswer,
+  type LearnerAttributesView,
+} from '@assigner/contracts';
 import {
   assignmentKey,
   decisionCourseOf,
@@ -8,7 +13,11 @@ import {
   formatMicros,
   parseIsoMicros,
 } from '@assigner/domain';
-import { ExperimentRepository, LearnerStateRepository } from '@assigner/persistence';
+import {
+  ExperimentRepository,
+  LearnerAttributesRepository,
+  LearnerStateRepository,
+} from '@assigner/persistence';
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
@@ -30,6 +39,7 @@ export class ExplainController {
   constructor(
     private readonly experiments: ExperimentRepository,
     private readonly learners: LearnerStateRepository,
+    private readonly attributes: LearnerAttributesRepository,
   ) {}
 
   @Get(':name/explain')
@@ -57,12 +67,28 @@ export class ExplainController {
     if (courseId === undefined)
       throw badRequest([`query course_id: ${name} is decided per course, so explain needs one`]);
     const userId = Number(query.user_id);
-    const state = (await this.learners.latestStates([userId])).get(userId);
+    const [states, sourced] = await Promise.all([
+      this.learners.latestStates([userId]),
+      this.attributes.of(userId),
+    ]);
+    const state = states.get(userId);
+    const exported = sourced?.attributes;
+    const learnerAttributes: LearnerAttributesView = {
+      isStaff: query.is_staff === 'true' || exported?.isStaff === true,
+      isSuperuser: exported?.isSuperuser === true,
+      source: query.is_staff === 'true' ? 'query' : sourced ? 'lms_export' : 'none',
+      ...(sourced?.setBy && {
+        loadedBy: sourced.setBy.actor,
+        loadedAt: sourced.setBy.at.toISOString(),
+        loadedFrom: sourced.setBy.source,
+      }),
+    };
     const at = query.at === undefined ? Date.now() * 1000 : parseIsoMicros(query.at)!;
     const input = decisionInputOf(state ?? emptyUserState(userId), {
       courseId,
       now: at,
-      isStaff: query.is_staff === 'true',
+      isStaff: learnerAttributes.isStaff,
+      isSuperuser: learnerAttributes.isSuperuser,
     });
     const current = state?.assignments.get(assignmentKey(name, courseId));
     return {
@@ -75,6 +101,7 @@ export class ExplainController {
       courseId,
       enrolledAt: input.enrolledAt === undefined ? null : formatMicros(input.enrolledAt),
       at: formatMicros(at),
+      learnerAttributes,
       ...explanationView(explainDecision(experiment, input)),
       stored: current ? assignmentView(current) : null,
     };

@@ -6,7 +6,7 @@ import { UsageError } from '../usage-error';
 import { loadExperimentsFile } from './simulate.command';
 
 /** Who the audit trail names for changes made with this command. */
-const CLI_ACTOR = `cli:${process.env.USER ?? process.env.USERNAME ?? 'unknown'}`;
+export const CLI_ACTOR = `cli:${process.env.USER ?? process.env.USERNAME ?? 'unknown'}`;
 
 /** Runs `work` against the configured store (MONGO_URL, MONGO_DB). */
 const withRepository = <T>(work: (repository: ExperimentRepository) => Promise<T>): Promise<T> =>

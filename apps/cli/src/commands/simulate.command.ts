@@ -1,5 +1,9 @@
-import { validateExperimentsFile, type InboundMessage } from '@assigner/contracts';
-import type { Experiment } from '@assigner/domain';
+import {
+  parseLmsUserExport,
+  validateExperimentsFile,
+  type InboundMessage,
+} from '@assigner/contracts';
+import { LearnerAttributesTable, type Experiment, type LearnerAttributes } from '@assigner/domain';
 import { InMemoryAssigner, type RunSummary } from '@assigner/pipeline';
 import { SingleBar } from 'cli-progress';
 import { readFileSync } from 'node:fs';
@@ -13,6 +17,7 @@ export interface SimulateOptions {
   assignmentsOut: string;
   analyticsOut: string;
   dlqOut?: string;
+  learnerAttributes?: string;
 }
 
 /** Reads and validates an experiments file; a UsageError lists every problem. */
@@ -39,6 +44,23 @@ export function loadExperimentsFile(path: string): {
       ...result.problems.map((p) => `  ${p}`),
     ]);
   return { experiments: result.value, warnings: result.warnings };
+}
+
+/** Reads and validates an LMS user export (staff and superusers); a UsageError lists every problem. */
+export function loadLmsUserExport(path: string): LearnerAttributes[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError([`cannot read the LMS export ${path}: ${(error as Error).message}`]);
+  }
+  const result = parseLmsUserExport(text);
+  if (!result.ok)
+    throw new UsageError([
+      `the LMS export ${path} is invalid:`,
+      ...result.problems.map((p) => `  ${p}`),
+    ]);
+  return result.value;
 }
 
 function describeSummary(summary: RunSummary): string {
@@ -69,7 +91,10 @@ export async function simulate(options: SimulateOptions): Promise<RunSummary> {
     throw new UsageError([`cannot read events ${options.events}: ${(error as Error).message}`]);
   }
 
-  const assigner = new InMemoryAssigner(experiments);
+  const attributes = options.learnerAttributes
+    ? new LearnerAttributesTable(loadLmsUserExport(options.learnerAttributes))
+    : undefined;
+  const assigner = new InMemoryAssigner(experiments, attributes);
   const analytics = new JsonLinesWriter(options.analyticsOut);
   const dlq = options.dlqOut ? new JsonLinesWriter(options.dlqOut) : undefined;
   const progress =

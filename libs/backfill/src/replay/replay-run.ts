@@ -1,6 +1,6 @@
 import type { AppConfig } from '@assigner/config';
 import type { DeadLetter, InboundMessage, WriteAheadLog } from '@assigner/contracts';
-import type { Experiment, LearnerEvent } from '@assigner/domain';
+import type { Experiment, LearnerAttributesLookup, LearnerEvent } from '@assigner/domain';
 import type { TransactionalOutput } from '@assigner/messaging';
 import type { ChunkWriter, OpenChunkRepository } from '@assigner/persistence';
 import type { BatchAssigner, BatchResult } from '@assigner/pipeline';
@@ -23,6 +23,8 @@ export interface ReplayRun {
   runId: string;
   assigner: BatchAssigner;
   experiments: readonly Experiment[];
+  /** Staff and superusers as the last LMS export loaded says, read when the replay began. */
+  attributes: LearnerAttributesLookup;
   accept: (event: LearnerEvent) => boolean;
   /** When publishing. */
   output?: ReplayOutput;
@@ -68,7 +70,7 @@ export async function applyChunk(
   messages: readonly InboundMessage[],
   deadLettersOf: (deadLetters: readonly DeadLetter[]) => DeadLetter[],
 ): Promise<{ result: BatchResult; deadLetters: DeadLetter[] }> {
-  const options = { accept: run.accept };
+  const options = { accept: run.accept, attributes: run.attributes };
   if (!run.output) {
     const result = await run.assigner.process(messages, run.experiments, options);
     return { result, deadLetters: deadLettersOf(result.deadLetters) };

@@ -1,6 +1,6 @@
 import type { AppConfig } from '@assigner/config';
 import type { LearnerStateStore } from '@assigner/contracts';
-import { namespacedName, type Experiment } from '@assigner/domain';
+import { LearnerAttributesTable, namespacedName, type Experiment } from '@assigner/domain';
 import {
   createKafka,
   ensureTopics,
@@ -9,6 +9,7 @@ import {
 } from '@assigner/messaging';
 import {
   ExperimentRepository,
+  LearnerAttributesRepository,
   LearnerStateRepository,
   OpenChunkRepository,
   type ChunkWriter,
@@ -170,6 +171,7 @@ export async function replayHistory(
     runId,
     assigner: new BatchAssigner(await learnerStore(db, request.dryRun)),
     experiments,
+    attributes: new LearnerAttributesTable(await new LearnerAttributesRepository(db).all()),
     accept: (event) =>
       (request.from === undefined || event.time >= request.from) &&
       (request.to === undefined || event.time < request.to),

@@ -91,6 +91,20 @@ export function explanationView(explanation: Explanation): ExplanationView {
   };
 }
 
+/** Where a decision's staff and superuser attributes came from. */
+export interface LearnerAttributesView {
+  isStaff: boolean;
+  isSuperuser: boolean;
+  /**
+   * `lms_export`: the LMS export loaded (`loadedBy`, `loadedAt`, `loadedFrom`); `query`: the
+   * explain request's `is_staff=true`; `none`: no export names the learner.
+   */
+  source: 'lms_export' | 'query' | 'none';
+  loadedBy?: string;
+  loadedAt?: string;
+  loadedFrom?: string;
+}
+
 /** An explanation with what it was made from, and the stored assignment to compare it with. */
 export interface ExplainAnswer extends ExplanationView {
   experiment: string;
@@ -103,6 +117,7 @@ export interface ExplainAnswer extends ExplanationView {
   courseId: string | null;
   enrolledAt: string | null;
   at: string;
+  learnerAttributes: LearnerAttributesView;
   stored: AssignmentView | null;
 }
 

@@ -1,6 +1,7 @@
 import { decide, type Decision } from '../decision/decide';
 import { decisionCourseOf, namespacedName, type Experiment } from '../experiment/experiment';
 import type { EnrollmentEvent, LearnerEvent } from '../events/learner-event';
+import type { LearnerAttributes } from '../learners/learner-attributes';
 import type { Micros } from '../time/iso-time';
 import { decisionInputOf } from './decision-input';
 import {
@@ -163,6 +164,8 @@ export function applyEvent(
   event: LearnerEvent,
   experiments: readonly Experiment[],
   position?: SourcePosition,
+  /** What the LMS export says of this learner, when attributes are loaded. */
+  attributes?: LearnerAttributes,
 ): EventOutcome {
   if (position && (state.positions[position.source] ?? -1) >= position.offset)
     return { decisions: [], changes: changesMadeAt(state, position, experiments) };
@@ -170,9 +173,12 @@ export function applyEvent(
   if (position) state.positions[position.source] = position.offset;
   const outcome: EventOutcome = { decisions: [], changes: [] };
   // What the event itself says, the same for every experiment it triggers.
+  // The event's own word on staff first (native events carry it), else the LMS export's.
+  const isStaff = event.isStaff ?? (attributes?.isStaff || undefined);
   const context = {
     now: event.time,
-    isStaff: event.isStaff,
+    isStaff,
+    isSuperuser: attributes?.isSuperuser || undefined,
     username: event.username,
     ownEnrollment:
       event.kind === 'enrollment'
@@ -189,7 +195,16 @@ export function applyEvent(
     if (event.masquerading === true || username === undefined) continue;
     if (!decision.bucketed) {
       if (decision.reason === 'holdout' && experiment.holdout) {
-        const membership = recordHoldout(state, experiment.holdout.name, username, event, position);
+        const membership = recordHoldout(
+          state,
+          experiment.holdout.name,
+          username,
+          {
+            ...event,
+            isStaff,
+          },
+          position,
+        );
         if (membership) outcome.changes.push(membership);
       }
       continue;
@@ -206,7 +221,7 @@ export function applyEvent(
       ...(experiment.bucketVersion ? { bucketVersion: experiment.bucketVersion } : {}),
       at: event.time,
       site: event.site ?? null,
-      isStaff: event.isStaff ?? false,
+      isStaff: isStaff ?? false,
       position,
     };
     const assignment: AssignmentRecord = {

@@ -7,6 +7,7 @@ export interface DecisionContext {
   courseId: string | null;
   now: Micros;
   isStaff?: boolean;
+  isSuperuser?: boolean;
   /** The username the triggering event itself carries, if any. */
   username?: string;
   /** The enrollment the triggering event itself reports, if any, with the creation it reports. */
@@ -31,6 +32,7 @@ export function decisionInputOf(state: UserState, context: DecisionContext): Dec
     userId: state.userId,
     username: context.username ?? (usernameKnown ? state.username : undefined),
     isStaff: context.isStaff,
+    ...(context.isSuperuser ? { isSuperuser: true } : {}),
     courseId: context.courseId ?? undefined,
     now: context.now,
     ...heldLayersOf(state),

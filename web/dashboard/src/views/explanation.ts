@@ -1,4 +1,8 @@
-import type { ExplainAnswer, ExplanationStepView } from '@assigner/contracts';
+import type {
+  ExplainAnswer,
+  ExplanationStepView,
+  LearnerAttributesView,
+} from '@assigner/contracts';
 import { el, formatTime, link } from '../dom';
 import { encode } from '../api';
 
@@ -24,6 +28,7 @@ export function explanationList(answer: ExplainAnswer): HTMLElement {
       `, at ${formatTime(answer.at)}, revision ${answer.revision}.`,
       !answer.learnerKnown && ' No event of this learner was applied yet.',
     ),
+    el('p', { className: 'attributes' }, describeAttributes(answer.learnerAttributes)),
     el(
       'ol',
       { className: 'steps' },
@@ -65,3 +70,15 @@ function describeStep(step: ExplanationStepView): string {
 
 const rulesOf = (rules: readonly { rule: string; result: string }[]): string =>
   rules.length === 0 ? 'none' : rules.map(({ rule, result }) => `${rule} ${result}`).join(', ');
+
+function describeAttributes(attributes: LearnerAttributesView): string {
+  const what = `staff ${attributes.isStaff ? 'yes' : 'no'}, superuser ${attributes.isSuperuser ? 'yes' : 'no'}`;
+  switch (attributes.source) {
+    case 'lms_export':
+      return `Learner attributes: ${what}, from the LMS export ${attributes.loadedFrom ?? ''} loaded ${formatTime(attributes.loadedAt)} by ${attributes.loadedBy ?? '—'}.`;
+    case 'query':
+      return `Learner attributes: ${what} (staff as asked in the query).`;
+    case 'none':
+      return `Learner attributes: ${what} (no LMS export names this learner).`;
+  }
+}
