@@ -63,9 +63,14 @@ export function enrollmentLine(
 }
 
 /** A server-side page view of a course's courseware by an enrolled learner. */
-export function coursewareViewLine(userId: number, course: string, stamp: string): string {
+export function coursewareViewLine(
+  userId: number,
+  course: string,
+  stamp: string,
+  username = `learner${userId}`,
+): string {
   return JSON.stringify({
-    username: `learner${userId}`,
+    username,
     host: 'lms.example.com',
     event_source: 'server',
     event_type: `/courses/${course}/courseware/`,

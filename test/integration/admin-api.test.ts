@@ -1,3 +1,4 @@
+import { coursewareViewLine } from '../../workloads/synthetic-log';
 /* eslint-disable @typescript-eslint/no-unsafe-assignment -- expect.* asymmetric matchers are typed any */
 import type { AssignmentRecord, UserState } from '@assigner/domain';
 import {
@@ -864,22 +865,7 @@ describe('the admin API, as a process over the real store', () => {
 describe('the admin API with a worker', () => {
   const system = new WorkerSystem(2);
   const admin = new AdminApiProcess({ MONGO_DB: system.database });
-  const pageView = (userId: number, time: string) =>
-    JSON.stringify({
-      username: `learner${userId}`,
-      host: 'lms.example.com',
-      event_source: 'server',
-      event_type: `/courses/${COURSE}/courseware/`,
-      context: {
-        course_id: COURSE,
-        org_id: 'MITx',
-        user_id: userId,
-        path: `/courses/${COURSE}/courseware/`,
-      },
-      time,
-      event: '{"POST": {}, "GET": {}}',
-      page: null,
-    });
+  const pageView = (userId: number, time: string) => coursewareViewLine(userId, COURSE, time);
   const assignedUsers = async () =>
     (await system.storedAssignments())
       .filter((a) => a.experiment === 'experiments.live')

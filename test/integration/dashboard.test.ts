@@ -2,6 +2,7 @@ import { stableBucket } from '@assigner/domain';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { coursewareViewLine } from '../../workloads/synthetic-log';
 import { AdminApiProcess, TOKENS } from '../support/admin-api';
 import { launchChromium, watchPage, type PageWatch } from '../support/browser';
 import { ROOT } from '../support/cli';
@@ -22,23 +23,6 @@ const HOSTILE_BOUND = '"><img src=x onerror=alert(2)>';
 /** Where the README's screenshots come from. */
 const SCREENSHOTS = join(ROOT, 'docs', 'screenshots');
 
-const pageView = (userId: number, username: string, time: string) =>
-  JSON.stringify({
-    username,
-    host: 'lms.example.com',
-    event_source: 'server',
-    event_type: `/courses/${COURSE}/courseware/`,
-    context: {
-      course_id: COURSE,
-      org_id: 'MITx',
-      user_id: userId,
-      path: `/courses/${COURSE}/courseware/`,
-    },
-    time,
-    event: '{"POST": {}, "GET": {}}',
-    page: null,
-  });
-
 /**
  * 240 learners: for the skewed experiment (global, so hashed on its name alone) three of four
  * were picked by their username's bucket to be in bucket 0, a split no fair hash gives. Page views
@@ -52,9 +36,11 @@ function learnerEvents(): string[] {
     let username: string;
     do username = `learner${candidate++}`;
     while (stableBucket(SKEWED, 2, username) !== wanted);
-    lines.push(pageView(userId, username, `2026-03-0${1 + (userId % 3)}T10:00:00Z`));
+    lines.push(
+      coursewareViewLine(userId, COURSE, `2026-03-0${1 + (userId % 3)}T10:00:00Z`, username),
+    );
   }
-  lines.push(pageView(HOSTILE_USER_ID, HOSTILE_USERNAME, '2026-03-03T12:00:00Z'));
+  lines.push(coursewareViewLine(HOSTILE_USER_ID, COURSE, '2026-03-03T12:00:00Z', HOSTILE_USERNAME));
   return lines;
 }
 

@@ -1,6 +1,10 @@
 import { HELD_OUT_EVENT } from '@assigner/contracts';
 import { InMemoryAssigner } from '@assigner/pipeline';
 import { BENCH_EXPERIMENTS, syntheticTrackingLog } from '../../workloads/synthetic-log';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { assignerAsync, replaySummaryOf } from '../support/cli';
 import { waitFor } from '../support/real-services';
 import { byId, experimentsOf, summary, WorkerSystem } from '../support/worker-harness';
 
@@ -50,7 +54,7 @@ describe('holdouts, layers and bucket versions through the worker', () => {
   const system = new WorkerSystem(4);
   afterAll(() => system.tearDown());
 
-  it('gives what simulate gives, through a kill -9 in each half', async () => {
+  it('gives what simulate gives, through a kill -9 in each half, and a replay of it changes nothing', async () => {
     await system.setUp(FIRST);
     let worker = await system.startWorker('first');
     for (const [index, lines] of [LINES.slice(0, HALF), LINES.slice(HALF)].entries()) {
@@ -92,5 +96,28 @@ describe('holdouts, layers and bucket versions through the worker', () => {
     expect(layers.size).toBeGreaterThan(500);
     for (const held of layers.values()) expect(held.size).toBe(1);
     expect(after.analytics.some(({ properties }) => properties.bucket_version === 1)).toBe(true);
+
+    // Replaying the same history is idempotent with these features too: nothing new, nothing sent.
+    await system.stopWorker(worker);
+    const dir = mkdtempSync(join(tmpdir(), 'holdouts-'));
+    try {
+      const file = join(dir, 'history.log');
+      writeFileSync(file, `${LINES.join('\n')}\n`);
+      const replayed = replaySummaryOf(
+        await assignerAsync(
+          ['replay', '--events', file, '--checkpoint', join(dir, 'checkpoint.json')],
+          {
+            ...process.env,
+            MONGO_DB: system.database,
+            ANALYTICS_TOPIC: system.analyticsTopic,
+            DLQ_TOPIC: system.dlqTopic,
+          },
+        ),
+      );
+      expect(replayed).toMatchObject({ newAssignments: 0, changedBuckets: 0, published: 0 });
+      expect(summary(await system.storedAssignments())).toEqual(summary(expected.assignments()));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -3,6 +3,7 @@ import { InMemoryAssigner } from '@assigner/pipeline';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { coursewareViewLine } from '../../workloads/synthetic-log';
 import { AdminApiProcess, TOKENS } from '../support/admin-api';
 import { assigner } from '../support/cli';
 import { waitFor } from '../support/real-services';
@@ -27,24 +28,8 @@ const EXPERIMENTS = {
     { namespace: 'staff_preview', name: 'staff_only', numBuckets: 2, flag: { staff: true } },
   ],
 };
-const pageView = (userId: number, time: string) =>
-  JSON.stringify({
-    username: `learner${userId}`,
-    host: 'lms.example.com',
-    event_source: 'server',
-    event_type: `/courses/${COURSE}/courseware/`,
-    context: {
-      course_id: COURSE,
-      org_id: 'MITx',
-      user_id: userId,
-      path: `/courses/${COURSE}/courseware/`,
-    },
-    time,
-    event: '{"POST": {}, "GET": {}}',
-    page: null,
-  });
 const LINES = Array.from({ length: 60 }, (_, i) =>
-  pageView(i + 1, `2026-03-01T10:${String(i).padStart(2, '0')}:00Z`),
+  coursewareViewLine(i + 1, COURSE, `2026-03-01T10:${String(i).padStart(2, '0')}:00Z`),
 );
 /** As `mysql --batch -e 'SELECT id, username, is_staff, is_superuser FROM auth_user WHERE ...'` prints it. */
 const EXPORT =

@@ -85,3 +85,20 @@ export function formText(form: HTMLFormElement, name: string): string {
   const input = form.elements.namedItem(name);
   return input instanceof HTMLInputElement ? input.value.trim() : '';
 }
+
+/** A table's head row; titles ending in `#` are number columns (right-aligned), shown without it. */
+export function tableHead(...titles: string[]): HTMLTableSectionElement {
+  return el(
+    'thead',
+    null,
+    el(
+      'tr',
+      null,
+      ...titles.map((title) =>
+        title.endsWith('#')
+          ? el('th', { className: 'number', attributes: { scope: 'col' } }, title.slice(0, -1))
+          : el('th', { attributes: { scope: 'col' } }, title),
+      ),
+    ),
+  );
+}

@@ -4,7 +4,7 @@ import {
   type DailyStatsView,
   type StatsView,
 } from '@assigner/contracts';
-import { summarizeBucketCounts } from '@assigner/domain';
+import { summarizeBucketCounts, type Experiment } from '@assigner/domain';
 import { ExperimentRepository } from '@assigner/persistence';
 import { Controller, Get, HttpStatus, Param } from '@nestjs/common';
 import {
@@ -37,7 +37,7 @@ export class StatsController {
   @ApiOperation({
     summary: 'Assignments per bucket, overall and per course, with a sample-ratio-mismatch check',
     description:
-      'Counts of current assignments (forced ones shown apart), first and last decision times, and a chi-square test of the hashed assignments against an equal split: sampleRatio.pValue, and sampleRatio.mismatch when it is below 0.001. The counts are as of countedAt: a count that took under a second is made again for each request; a longer one answers for ten times its duration while the next runs (recounting: true).',
+      'Counts of current assignments (forced ones shown apart), first and last decision times, the bucket version, layer and holdout (with its members) when set, and a chi-square test of the hashed assignments against an equal split: sampleRatio.pValue, and sampleRatio.mismatch when it is below 0.001. The counts are as of countedAt: a count that took under a second is made again for each request; a longer one answers for ten times its duration while the next runs (recounting: true).',
   })
   @ApiOkResponse({ description: 'The counts and checks' })
   @ApiNotFoundResponse({ description: 'No such experiment' })
@@ -46,15 +46,28 @@ export class StatsController {
       'The experiment has not been counted yet and its first count is still running (Retry-After)',
   })
   async stats(@Param('name', ExperimentNamePipe) name: string): Promise<StatsView> {
-    const { numBuckets, counts } = await this.counted(name);
+    const { experiment, counts } = await this.counted(name);
+    const { numBuckets, bucketVersion, layer, holdout } = experiment;
     const { snapshot, recounting } = counts;
-    return statsView(
-      name,
-      numBuckets,
-      summarizeBucketCounts(numBuckets, snapshot.rows),
-      snapshot,
-      recounting,
-    );
+    return {
+      ...statsView(
+        name,
+        numBuckets,
+        summarizeBucketCounts(numBuckets, snapshot.rows),
+        snapshot,
+        recounting,
+      ),
+      ...(bucketVersion ? { bucketVersion } : {}),
+      ...(layer ? { layer } : {}),
+      ...(holdout ? { holdout: { ...holdout, members: await this.members(holdout.name) } } : {}),
+    };
+  }
+
+  /** A holdout's members: its membership records, counted like an experiment's assignments. */
+  private async members(holdout: string): Promise<number | null> {
+    const counts = await this.counts.current(holdout);
+    if (counts.kind === 'counting') return null;
+    return counts.snapshot.rows.reduce((sum, row) => sum + row.count, 0);
   }
 
   @Get(':name/stats/daily')
@@ -70,14 +83,14 @@ export class StatsController {
       'The experiment has not been counted yet and its first count is still running (Retry-After)',
   })
   async daily(@Param('name', ExperimentNamePipe) name: string): Promise<DailyStatsView> {
-    const { numBuckets, counts } = await this.counted(name);
-    return dailyStatsView(name, numBuckets, counts.snapshot, counts.recounting);
+    const { experiment, counts } = await this.counted(name);
+    return dailyStatsView(name, experiment.numBuckets, counts.snapshot, counts.recounting);
   }
 
   /** The experiment's current counts; 404 for an unknown one, 503 during its first long count. */
   private async counted(
     name: string,
-  ): Promise<{ numBuckets: number; counts: Extract<CurrentCounts, { kind: 'counted' }> }> {
+  ): Promise<{ experiment: Experiment; counts: Extract<CurrentCounts, { kind: 'counted' }> }> {
     const stored = await this.experiments.get(name);
     if (!stored) throw notFound(`no experiment named ${name}`);
     const counts = await this.counts.current(name);
@@ -89,6 +102,6 @@ export class StatsController {
         {},
         { 'Retry-After': String(RETRY_AFTER_SECONDS) },
       );
-    return { numBuckets: stored.experiment.numBuckets, counts };
+    return { experiment: stored.experiment, counts };
   }
 }

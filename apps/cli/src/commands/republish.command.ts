@@ -1,8 +1,8 @@
-import { republishAssignments, type RepublishReporter } from '@assigner/backfill';
+import { republishAssignments } from '@assigner/backfill';
 import { parseIsoMicros } from '@assigner/domain';
-import { SingleBar } from 'cli-progress';
 import pino from 'pino';
 import { appConfig, withStore } from '../io/cli-config';
+import { TerminalProgressBar } from '../io/progress-bar';
 import { UsageError } from '../usage-error';
 
 export interface RepublishOptions {
@@ -35,35 +35,11 @@ export async function republish(options: RepublishOptions): Promise<void> {
         db,
         kafka: config,
         logger: pino({ level: 'warn' }, pino.destination(2)),
-        reporter: new ProgressBar(),
+        reporter: new TerminalProgressBar(
+          'republish [{bar}] {percentage}% | {counted} messages | {rate} msg/s | ETA {eta_formatted}',
+        ),
       },
     ),
   );
   process.stdout.write(`${JSON.stringify(summary)}\n`);
-}
-
-/** A progress bar with rate and ETA when stderr is a terminal. */
-class ProgressBar implements RepublishReporter {
-  private readonly bar = process.stderr.isTTY
-    ? new SingleBar({
-        format:
-          'republish [{bar}] {percentage}% | {messages} messages | {rate} msg/s | ETA {eta_formatted}',
-        stream: process.stderr,
-      })
-    : undefined;
-  private started = Date.now();
-
-  begin(learners: number): void {
-    this.started = Date.now();
-    this.bar?.start(learners, 0, { messages: 0, rate: 0 });
-  }
-
-  advance(learners: number, messages: number): void {
-    const seconds = Math.max((Date.now() - this.started) / 1000, 0.001);
-    this.bar?.update(learners, { messages, rate: Math.round(messages / seconds) });
-  }
-
-  end(): void {
-    this.bar?.stop();
-  }
 }

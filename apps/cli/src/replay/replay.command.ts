@@ -6,10 +6,10 @@ import {
 } from '@assigner/backfill';
 import type { AppConfig, StoreConfig } from '@assigner/config';
 import { parseIsoMicros } from '@assigner/domain';
-import { SingleBar } from 'cli-progress';
 import { join, resolve } from 'node:path';
 import pino from 'pino';
 import { appConfig, storeConfig, withStore } from '../io/cli-config';
+import { TerminalProgressBar } from '../io/progress-bar';
 import { UsageError } from '../usage-error';
 import { expandEventPaths } from './event-paths';
 
@@ -102,7 +102,7 @@ export async function replay(options: ReplayOptions): Promise<void> {
           dbName: config.MONGO_DB,
           kafka,
           logger: pino({ level: 'warn' }, pino.destination(2)),
-          reporter: new ProgressBar(options.events ? 'lines' : 'messages'),
+          reporter: new ReplayProgress(options.events ? 'lines' : 'messages'),
           interrupt: interrupt.signal,
         },
       ),
@@ -138,36 +138,16 @@ function describeDifference(summary: ReplaySummary): string {
 }
 
 /** Notices on stderr, and a progress bar with rate and ETA when stderr is a terminal. */
-class ProgressBar implements ReplayReporter {
-  private readonly bar?: SingleBar;
-  private started = Date.now();
-
+class ReplayProgress extends TerminalProgressBar implements ReplayReporter {
   constructor(unit: 'lines' | 'messages') {
-    if (!process.stderr.isTTY) return;
-    this.bar = new SingleBar({
-      format:
-        unit === 'lines'
-          ? 'replay [{bar}] {percentage}% | {applied} lines | {rate} lines/s | ETA {eta_formatted}'
-          : 'replay [{bar}] {percentage}% | {value}/{total} messages | {rate} msg/s | ETA {eta_formatted}',
-      stream: process.stderr,
-    });
+    super(
+      unit === 'lines'
+        ? 'replay [{bar}] {percentage}% | {counted} lines | {rate} lines/s | ETA {eta_formatted}'
+        : 'replay [{bar}] {percentage}% | {value}/{total} messages | {rate} msg/s | ETA {eta_formatted}',
+    );
   }
 
   notice(text: string): void {
     process.stderr.write(`${text}\n`);
-  }
-
-  begin(total: number): void {
-    this.started = Date.now();
-    this.bar?.start(total, 0, { applied: 0, rate: 0 });
-  }
-
-  advance(done: number, applied: number): void {
-    const seconds = Math.max((Date.now() - this.started) / 1000, 0.001);
-    this.bar?.update(done, { applied, rate: Math.round(applied / seconds) });
-  }
-
-  end(): void {
-    this.bar?.stop();
   }
 }

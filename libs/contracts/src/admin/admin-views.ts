@@ -8,6 +8,8 @@ import {
   type ExperimentCounts,
   type Experiment,
   type Explanation,
+  type HoldoutRule,
+  type LayerSlot,
   type ExplanationStep,
 } from '@assigner/domain';
 import { analyticsMessageOf } from '../outbound/analytics-message';
@@ -130,6 +132,12 @@ export interface StatsView extends ExperimentCounts {
   countedAt: string;
   /** A newer count is under way. */
   recounting: boolean;
+  /** The experiment's bucket version, when above 0. */
+  bucketVersion?: number;
+  /** The layer and share it owns, when in one. */
+  layer?: LayerSlot;
+  /** The holdout covering it, with its members (every experiment's it covers; null while counting). */
+  holdout?: HoldoutRule & { members: number | null };
 }
 
 export function statsView(

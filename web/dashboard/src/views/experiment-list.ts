@@ -1,6 +1,6 @@
 import type { ExperimentView, StatsView } from '@assigner/contracts';
 import { ApiProblem, encode, getJson } from '../api';
-import { el, empty, formatCount, formatTime, link, loading, show } from '../dom';
+import { el, empty, formatCount, formatTime, link, loading, show, tableHead } from '../dom';
 import { problemBox } from '../problems';
 import { sampleRatioBadge } from '../sample-ratio-badge';
 
@@ -28,20 +28,14 @@ export async function experimentListView(root: HTMLElement): Promise<void> {
       el(
         'table',
         { attributes: { id: 'experiments' } },
-        el(
-          'thead',
-          null,
-          el(
-            'tr',
-            null,
-            el('th', null, 'Experiment'),
-            el('th', null, 'Status'),
-            el('th', { className: 'number' }, 'Revision'),
-            el('th', { className: 'number' }, 'Buckets'),
-            el('th', { className: 'number' }, 'Assignments'),
-            el('th', null, 'Sample ratio'),
-            el('th', null, 'Last decision'),
-          ),
+        tableHead(
+          'Experiment',
+          'Status',
+          'Revision#',
+          'Buckets#',
+          'Assignments#',
+          'Sample ratio',
+          'Last decision',
         ),
         el('tbody', null, ...rows.map(({ row }) => row)),
       ),

@@ -34,6 +34,21 @@ export async function experimentPage(root: HTMLElement, name: string): Promise<v
       el('span', null, `revision ${experiment.revision}`),
       el('span', null, `${experiment.definition.numBuckets} buckets`),
       el('span', null, `scope ${experiment.definition.scope}`),
+      experiment.definition.bucketVersion
+        ? el('span', null, `bucket version ${experiment.definition.bucketVersion}`)
+        : null,
+      experiment.definition.layer &&
+        el(
+          'span',
+          null,
+          `layer ${experiment.definition.layer.name} [${experiment.definition.layer.range.join(', ')})`,
+        ),
+      experiment.definition.holdout &&
+        el(
+          'span',
+          null,
+          `holdout ${experiment.definition.holdout.name} (${experiment.definition.holdout.percent}%)`,
+        ),
       el(
         'span',
         null,
@@ -65,9 +80,12 @@ async function showCounts(target: HTMLElement, path: string): Promise<void> {
     getJson<StatsView>(`${path}/stats`),
     getJson<DailyStatsView>(`${path}/stats/daily`),
   ]);
+  const held = stats.holdout;
   const note = el(
     'p',
     { className: 'meta' },
+    held &&
+      `Holdout ${held.name}: ${held.members === null ? 'being counted' : formatCount(held.members)} learners held out. `,
     `As counted at ${formatTime(stats.countedAt)}${stats.recounting ? ' (a newer count is running)' : ''}; first assignment ${formatTime(stats.firstAssignedAt)}, last ${formatTime(stats.lastAssignedAt)}.`,
   );
   if (stats.total === 0) {

@@ -1,6 +1,6 @@
 import type { AssignmentView } from '@assigner/contracts';
 import { encode, getJson } from '../api';
-import { el, empty, field, formText, formatTime, link, loading, show } from '../dom';
+import { el, empty, field, formText, formatTime, link, loading, show, tableHead } from '../dom';
 import { problemBox } from '../problems';
 
 /** One learner's assignments across experiments, with bucket histories and message ids. */
@@ -75,19 +75,7 @@ function assignmentCard(assignment: AssignmentView): HTMLElement {
     el(
       'table',
       null,
-      el(
-        'thead',
-        null,
-        el(
-          'tr',
-          null,
-          el('th', null, 'Change'),
-          el('th', null, 'Bucket'),
-          el('th', null, 'Reason'),
-          el('th', null, 'At'),
-          el('th', null, 'Message id'),
-        ),
-      ),
+      tableHead('Change', 'Bucket', 'Reason', 'At', 'Message id'),
       el(
         'tbody',
         null,
