@@ -37,10 +37,13 @@ const FIRST = {
     layered('three', [60, 100]),
   ],
 };
+/** When the second half begins: the bucket version raised then takes effect from then on. */
+const BUMPED_AT = (JSON.parse(LINES[HALF]!) as { time: string }).time;
 /** The second half: four_way re-randomized, and the layer's shares moved (nobody assigned moves). */
 const SECOND = {
   experiments: FIRST.experiments.map((experiment) => {
-    if (experiment.name === 'four_way') return { ...experiment, bucketVersion: 1 };
+    if (experiment.name === 'four_way')
+      return { ...experiment, bucketVersion: 1, bucketVersionFrom: { '1': BUMPED_AT } };
     if (experiment.name === 'one') return layered('one', [70, 100]);
     if (experiment.name === 'two') return layered('two', [0, 40]);
     if (experiment.name === 'three') return layered('three', [40, 70]);

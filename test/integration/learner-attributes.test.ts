@@ -54,13 +54,13 @@ describe('learner attributes from an LMS export', () => {
 
   it('are loaded with the CLI, whole or not at all, and audited', () => {
     const bad = join(dir, 'bad.csv');
-    writeFileSync(bad, 'id,is_staff,is_superuser\n3,1,yes-ish\nx,0,1\n3,0,0\n');
+    writeFileSync(bad, 'id,is_staff,is_superuser\n3,1,1\nx,0,1\n3,0,0\n4,1,yes-ish\n');
     const refused = assigner(['learners', 'import', '-f', bad], undefined, env());
     expect(refused.status).toBe(2);
     for (const problem of [
-      'line 2: is_superuser "yes-ish" is not 1/0 or true/false',
       'line 3: id "x" is not a user id',
       'line 4: user 3 is already in line 2',
+      'line 5: is_superuser "yes-ish" is not 1/0 or true/false',
     ])
       expect(refused.stderr).toContain(problem);
 

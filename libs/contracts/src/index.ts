@@ -6,6 +6,7 @@ export {
   type Validated,
 } from './experiments/validate-experiments';
 export { problemsOfExperimentSet } from './experiments/experiment-set-rules';
+export { withBucketVersionStarts } from './experiments/bucket-version-starts';
 export {
   type DeadLetter,
   type DecodedValue,

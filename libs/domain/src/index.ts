@@ -86,6 +86,7 @@ export {
   type WindowCheck,
   type WindowVerdict,
 } from './windows/enrollment-window';
+export { bucketVersionAt } from './bucketing/bucket-version';
 export { hashGroupOf } from './bucketing/hash-group';
 export { hashShareOf } from './bucketing/hash-share';
 export { checkHoldout, type HoldoutCheck } from './holdouts/holdout-check';

@@ -1,6 +1,7 @@
-import { analyticsMessageOf, HELD_OUT_EVENT } from '@assigner/contracts';
+import { analyticsMessageOf, HELD_OUT_EVENT, withBucketVersionStarts } from '@assigner/contracts';
 import {
   applyEvent,
+  bucketVersionAt,
   checkHoldout,
   checkLayer,
   chiSquareUpperTail,
@@ -206,6 +207,58 @@ describe('bucket versions', () => {
     }
     // With 10 buckets, about nine in ten learners land elsewhere under a new version.
     expect(moved).toBeGreaterThan(150);
+  });
+
+  it('apply from their start: history from before decides, applied again, as it did', () => {
+    const bumped = experiment({
+      numBuckets: 10,
+      bucketVersion: 2,
+      bucketVersionFrom: { '1': '2026-03-05T00:00:00Z', '2': '2026-04-01T00:00:00Z' },
+    });
+    expect(bucketVersionAt(bumped, at('2026-03-01T00:00:00Z'))).toBe(0);
+    expect(bucketVersionAt(bumped, at('2026-03-05T00:00:00Z'))).toBe(1);
+    expect(bucketVersionAt(bumped, at('2026-05-01T00:00:00Z'))).toBe(2);
+    expect(
+      bucketVersionAt(
+        { bucketVersion: 2, bucketVersionFrom: { '2': '2026-04-01T00:00:00Z' } },
+        at('2026-03-01T00:00:00Z'),
+      ),
+    ).toBe(1);
+    for (let user = 1; user <= 100; user++) {
+      // Decided before the bump, then a later pre-bump event: applied again after the bump (a
+      // replay), both decide as they did under version 0.
+      const original = emptyUserState(user);
+      const old = experiment({ numBuckets: 10 });
+      applyEvent(original, view(user, `learner${user}`, '2026-03-01T00:00:00Z'), [old]);
+      applyEvent(original, view(user, `learner${user}`, '2026-03-02T00:00:00Z'), [old]);
+      const replayed = emptyUserState(user);
+      applyEvent(replayed, view(user, `learner${user}`, '2026-03-01T00:00:00Z'), [bumped]);
+      expect(
+        applyEvent(replayed, view(user, `learner${user}`, '2026-03-02T00:00:00Z'), [bumped])
+          .changes,
+      ).toEqual([]);
+      expect([...replayed.assignments.values()]).toEqual([...original.assignments.values()]);
+    }
+  });
+
+  it('start when raised through the API or a file, earlier starts kept', () => {
+    const stored = experiment({
+      bucketVersion: 1,
+      bucketVersionFrom: { '1': '2026-03-05T00:00:00.000Z' },
+    });
+    const now = new Date('2026-04-01T12:00:00Z');
+    expect(
+      withBucketVersionStarts(experiment({ bucketVersion: 3 }), stored, now).bucketVersionFrom,
+    ).toEqual({
+      '1': '2026-03-05T00:00:00.000Z',
+      '2': '2026-04-01T12:00:00.000Z',
+      '3': '2026-04-01T12:00:00.000Z',
+    });
+    // The same version again: nothing starts; a new experiment's versions need no start.
+    expect(withBucketVersionStarts(experiment({ bucketVersion: 1 }), stored, now)).toEqual(stored);
+    expect(
+      withBucketVersionStarts(experiment({ bucketVersion: 2 }), undefined, now).bucketVersionFrom,
+    ).toBeUndefined();
   });
 
   it('leave version 0 as edx-platform hashes, with no version in the message', () => {

@@ -2,6 +2,7 @@ import {
   applyMergePatch,
   problemsOfExperimentSet,
   validateExperiment,
+  withBucketVersionStarts,
   type ExperimentView,
   type RevisionView,
 } from '@assigner/contracts';
@@ -128,7 +129,10 @@ export class ExperimentsController {
     @Res({ passthrough: true }) response: Response,
   ): Promise<WriteAnswer> {
     const precondition = preconditionOf(ifMatch, ifNoneMatch);
-    const { experiment, warnings } = this.definitionOf(name, jsonBody(request, body), 'body');
+    const defined = this.definitionOf(name, jsonBody(request, body), 'body');
+    const { warnings } = defined;
+    const stored = await this.experiments.get(name);
+    const experiment = withBucketVersionStarts(defined.experiment, stored?.experiment, new Date());
     await this.fitsWithOthers(experiment);
     let expected: number | 'absent' | undefined;
     if (precondition.kind === 'revision') expected = precondition.revision;
@@ -175,7 +179,9 @@ export class ExperimentsController {
     if (precondition.kind === 'revision' && precondition.revision !== current.revision)
       throw staleWrite(name, current.revision, HttpStatus.PRECONDITION_FAILED);
     const patched = applyMergePatch(JSON.parse(JSON.stringify(current.experiment)), patch);
-    const { experiment, warnings } = this.definitionOf(name, patched, 'patched definition');
+    const defined = this.definitionOf(name, patched, 'patched definition');
+    const { warnings } = defined;
+    const experiment = withBucketVersionStarts(defined.experiment, current.experiment, new Date());
     await this.fitsWithOthers(experiment);
     const result = await this.experiments.save(experiment, {
       actor,

@@ -1,4 +1,4 @@
-import { problemsOfExperimentSet } from '@assigner/contracts';
+import { problemsOfExperimentSet, withBucketVersionStarts } from '@assigner/contracts';
 import { namespacedName } from '@assigner/domain';
 import { ExperimentRepository } from '@assigner/persistence';
 import { storeConfig, withStore } from '../io/cli-config';
@@ -17,12 +17,20 @@ const withRepository = <T>(work: (repository: ExperimentRepository) => Promise<T
  * nothing, then stores each definition; prints what happened to each.
  */
 export async function applyExperiments(file: string): Promise<void> {
-  const { experiments, warnings } = loadExperimentsFile(file);
-  for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`);
+  const loaded = loadExperimentsFile(file);
+  for (const warning of loaded.warnings) process.stderr.write(`warning: ${warning}\n`);
   await withRepository(async (repository) => {
+    const stored = await repository.list();
+    const byName = new Map(
+      stored.map(({ experiment }) => [namespacedName(experiment), experiment]),
+    );
+    const now = new Date();
+    const experiments = loaded.experiments.map((experiment) =>
+      withBucketVersionStarts(experiment, byName.get(namespacedName(experiment)), now),
+    );
     // Holdouts and layers are shared with the stored experiments the file leaves as they are.
     const named = new Set(experiments.map(namespacedName));
-    const kept = (await repository.list())
+    const kept = stored
       .filter(({ archived, experiment }) => !archived && !named.has(namespacedName(experiment)))
       .map(({ experiment }) => experiment);
     const problems = problemsOfExperimentSet([...kept, ...experiments]);

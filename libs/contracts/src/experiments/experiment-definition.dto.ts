@@ -119,6 +119,11 @@ export class ExperimentDefinitionDto {
   @Max(1_000_000, { message: 'must be a whole number from 0 to 1000000' })
   bucketVersion?: number;
 
+  /** Version → ISO time it took effect; checked entry by entry in the validator. */
+  @IsOptional()
+  @IsObject({ message: 'must be an object of version → ISO-8601 time' })
+  bucketVersionFrom?: Record<string, unknown>;
+
   /** `{"name", "percent"}`; checked field by field in the validator. */
   @IsOptional()
   @IsObject({ message: 'must be an object {"name", "percent"}' })

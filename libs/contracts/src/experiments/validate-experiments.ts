@@ -89,6 +89,35 @@ const isShare = (value: unknown): value is number =>
   value <= 100 &&
   Math.abs(value * 100 - Math.round(value * 100)) < 1e-9;
 
+/** When each bucket version took effect: versions 1 to `top`, times rising with the version. */
+function versionStarts(
+  input: Record<string, unknown>,
+  top: number,
+  path: string,
+  problems: string[],
+): Record<string, string> {
+  const starts: Record<string, string> = {};
+  let previous: { version: number; at: number } | undefined;
+  const entries = Object.entries(input).sort(([a], [b]) => Number(a) - Number(b));
+  for (const [key, value] of entries) {
+    const version = /^[1-9]\d*$/.test(key) ? Number(key) : undefined;
+    const at = typeof value === 'string' ? parseIsoMicros(value) : undefined;
+    if (version === undefined || version > top)
+      problems.push(
+        `${path}.${key}: keys must be bucket versions from 1 to bucketVersion (${top})`,
+      );
+    if (at === undefined) problems.push(`${path}.${key}: must be an ISO-8601 time`);
+    if (version === undefined || version > top || at === undefined) continue;
+    if (previous && at < previous.at)
+      problems.push(
+        `${path}.${key}: version ${version} cannot start before version ${previous.version}`,
+      );
+    previous = { version, at };
+    starts[key] = value as string;
+  }
+  return starts;
+}
+
 function holdoutRule(
   input: Record<string, unknown>,
   path: string,
@@ -162,6 +191,12 @@ export function validateExperiment(input: unknown, path = 'experiment'): Validat
       );
     }
   }
+  const bucketVersionFrom = versionStarts(
+    isPlainObject(dto.bucketVersionFrom) ? dto.bucketVersionFrom : {},
+    dto.bucketVersion ?? 0,
+    `${path}.bucketVersionFrom`,
+    problems,
+  );
   const holdout = isPlainObject(dto.holdout)
     ? holdoutRule(dto.holdout, `${path}.holdout`, problems)
     : undefined;
@@ -185,6 +220,7 @@ export function validateExperiment(input: unknown, path = 'experiment'): Validat
       keyValues,
       // Only when set, so that definitions without them stay as they were, byte for byte.
       ...(dto.bucketVersion ? { bucketVersion: dto.bucketVersion } : {}),
+      ...(Object.keys(bucketVersionFrom).length > 0 ? { bucketVersionFrom } : {}),
       ...(holdout ? { holdout } : {}),
       ...(layer ? { layer } : {}),
     },

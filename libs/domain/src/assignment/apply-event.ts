@@ -1,3 +1,4 @@
+import { bucketVersionAt } from '../bucketing/bucket-version';
 import { decide, type Decision } from '../decision/decide';
 import { decisionCourseOf, namespacedName, type Experiment } from '../experiment/experiment';
 import type { EnrollmentEvent, LearnerEvent } from '../events/learner-event';
@@ -214,11 +215,12 @@ export function applyEvent(
     // replayed after later events) does not undo it.
     if (current && event.time <= current.lastDecidedAt) continue;
 
+    const bucketVersion = bucketVersionAt(experiment, event.time);
     const change: BucketChange = {
       version: current ? current.version + 1 : 0,
       bucket: decision.bucket,
       reason: decision.reason,
-      ...(experiment.bucketVersion ? { bucketVersion: experiment.bucketVersion } : {}),
+      ...(bucketVersion > 0 ? { bucketVersion } : {}),
       at: event.time,
       site: event.site ?? null,
       isStaff: isStaff ?? false,

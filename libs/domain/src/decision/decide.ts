@@ -114,7 +114,7 @@ export function decide(
     if (check.heldOut) return { bucketed: false, reason: 'holdout' };
   }
 
-  const group = hashGroupOf(experiment, input.courseId);
+  const group = hashGroupOf(experiment, input.courseId, input.now);
   if (trace) trace.hashGroup = group;
   return {
     bucketed: true,

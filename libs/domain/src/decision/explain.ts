@@ -1,3 +1,4 @@
+import { bucketVersionAt } from '../bucketing/bucket-version';
 import { bucketFlagName, namespacedName, type Experiment } from '../experiment/experiment';
 import type { FlagRuleCheck, FlagRuleName } from '../flags/flag-evaluation';
 import type { HoldoutCheck } from '../holdouts/holdout-check';
@@ -112,7 +113,9 @@ export function explainDecision(experiment: Experiment, input: DecisionInput): E
       group: trace.hashGroup,
       numBuckets: experiment.numBuckets,
       bucket: decision.bucket,
-      ...(experiment.bucketVersion ? { bucketVersion: experiment.bucketVersion } : {}),
+      ...(bucketVersionAt(experiment, input.now) > 0
+        ? { bucketVersion: bucketVersionAt(experiment, input.now) }
+        : {}),
     });
   return { decision, steps };
 }

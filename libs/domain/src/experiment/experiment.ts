@@ -57,6 +57,12 @@ export interface Experiment {
    * ones stay in the assignments' histories. Absent or 0: edx-platform's hash, unchanged.
    */
   bucketVersion?: number;
+  /**
+   * When each version from 1 on took effect (ISO-8601), so that events from before it keep the
+   * version they were decided under (see `bucketVersionAt`). Filled in by `experiments apply`
+   * and the API when a version is raised without one.
+   */
+  bucketVersionFrom?: Readonly<Record<string, string>>;
   holdout?: HoldoutRule;
   layer?: LayerSlot;
 }
