@@ -173,8 +173,22 @@ describe('learner attributes from an LMS export', () => {
       { token: TOKENS.reader },
     );
     expect(explained.body.decision).toEqual({ bucketed: true, bucket: 1, reason: 'forced' });
+    // Unchanged by the API's load, learner 8's attributes are still those the CLI set.
     expect(explained.body.learnerAttributes).toMatchObject({
       isSuperuser: true,
+      source: 'lms_export',
+      loadedFrom: 'auth_user.tsv',
+    });
+    expect((explained.body.learnerAttributes as { loadedBy: string }).loadedBy).toMatch(/^cli:/);
+    const staff = await api.json<{ decision: { bucketed: boolean }; learnerAttributes: unknown }>(
+      'GET',
+      `/experiments/staff_preview.staff_only/explain?user_id=12&course_id=${encodeURIComponent(COURSE)}`,
+      { token: TOKENS.reader },
+    );
+    expect(staff.body.decision.bucketed).toBe(true);
+    expect(staff.body.learnerAttributes).toMatchObject({
+      isStaff: true,
+      isSuperuser: false,
       source: 'lms_export',
       loadedBy: 'alice',
       loadedFrom: 'api',
