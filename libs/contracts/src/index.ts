@@ -54,4 +54,5 @@ export {
   MAX_EXPORTED_LEARNERS,
   parseLmsUserExport,
   validateLearnerAttributeRows,
+  validateLearnerAttributesBody,
 } from './inbound/lms-user-export';

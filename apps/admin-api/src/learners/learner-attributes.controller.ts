@@ -1,4 +1,4 @@
-import { validateLearnerAttributeRows } from '@assigner/contracts';
+import { validateLearnerAttributesBody } from '@assigner/contracts';
 import type { LearnerAttributes } from '@assigner/domain';
 import { LearnerAttributesRepository, type AttributeImport } from '@assigner/persistence';
 import { Body, Controller, Get, Put } from '@nestjs/common';
@@ -14,9 +14,6 @@ import {
 } from '@nestjs/swagger';
 import { Actor, EditorOnly } from '../auth/access';
 import { badRequest } from '../http/problem';
-
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * Staff and superusers, as an LMS export of `auth_user` says: what the flag rules `staff` and
@@ -48,23 +45,8 @@ export class LearnerAttributesController {
   @ApiBadRequestResponse({ description: 'Every problem with the rows, listed' })
   @ApiForbiddenResponse({ description: 'A reader token' })
   async load(@Body() body: unknown, @Actor() actor: string): Promise<AttributeImport> {
-    if (!isPlainObject(body) || !Array.isArray(body.learners))
-      throw badRequest(['body: must be {"learners": [{"id", "is_staff", "is_superuser"}, ...]}']);
-    const problems: string[] = [];
-    const rows = body.learners.flatMap((row: unknown, index) => {
-      const where = `body.learners[${index}]`;
-      if (!isPlainObject(row)) {
-        problems.push(`${where}: must be an object`);
-        return [];
-      }
-      const { id, is_staff, is_superuser, ...rest } = row;
-      for (const key of Object.keys(rest))
-        if (key !== 'username') problems.push(`${where}.${key}: is not a known field`);
-      return [{ where, id, isStaff: is_staff, isSuperuser: is_superuser }];
-    });
-    const result = validateLearnerAttributeRows(rows);
-    if (!result.ok) problems.push(...result.problems);
-    if (problems.length > 0 || !result.ok) throw badRequest(problems);
+    const result = validateLearnerAttributesBody(body);
+    if (!result.ok) throw badRequest(result.problems);
     return this.attributes.replaceAll(result.value, { actor, source: 'api' });
   }
 

@@ -1,5 +1,4 @@
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+import { isPlainObject } from '../json';
 
 /**
  * RFC 7396 JSON merge patch: objects merge key by key, `null` removes a key, anything else

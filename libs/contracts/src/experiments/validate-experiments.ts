@@ -8,6 +8,7 @@ import {
   type LayerSlot,
   type Toggle,
 } from '@assigner/domain';
+import { isPlainObject } from '../json';
 import { problemsOfExperimentSet } from './experiment-set-rules';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
@@ -15,9 +16,6 @@ import { ExperimentDefinitionDto, FlagRuleDto } from './experiment-definition.dt
 
 export type Validated<T> =
   { ok: true; value: T; warnings: string[] } | { ok: false; problems: string[] };
-
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** class-validator's error tree as "path: message" lines. */
 export function describeValidationErrors(errors: ValidationError[], path: string): string[] {

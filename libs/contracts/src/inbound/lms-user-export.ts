@@ -1,5 +1,6 @@
 import type { LearnerAttributes } from '@assigner/domain';
 import type { Validated } from '../experiments/validate-experiments';
+import { isPlainObject } from '../json';
 
 /** Staff and superusers are few; an export this large is of every user (see the README's query). */
 export const MAX_EXPORTED_LEARNERS = 100_000;
@@ -107,4 +108,31 @@ export function parseLmsUserExport(text: string): Validated<LearnerAttributes[]>
     ];
   });
   return validateLearnerAttributeRows(rows);
+}
+
+/**
+ * The admin API's form of an export, `{"learners": [{"id", "is_staff", "is_superuser"}]}`
+ * (`username` allowed and ignored): every problem of its shape and rows, listed.
+ */
+export function validateLearnerAttributesBody(body: unknown): Validated<LearnerAttributes[]> {
+  if (!isPlainObject(body) || !Array.isArray(body.learners))
+    return {
+      ok: false,
+      problems: ['body: must be {"learners": [{"id", "is_staff", "is_superuser"}, ...]}'],
+    };
+  const problems: string[] = [];
+  const rows = body.learners.flatMap((row: unknown, index) => {
+    const where = `body.learners[${index}]`;
+    if (!isPlainObject(row)) {
+      problems.push(`${where}: must be an object`);
+      return [];
+    }
+    const { id, is_staff, is_superuser, ...rest } = row;
+    for (const key of Object.keys(rest))
+      if (key !== 'username') problems.push(`${where}.${key}: is not a known field`);
+    return [{ where, id, isStaff: is_staff, isSuperuser: is_superuser }];
+  });
+  const result = validateLearnerAttributeRows(rows);
+  if (!result.ok) problems.push(...result.problems);
+  return problems.length > 0 || !result.ok ? { ok: false, problems } : result;
 }

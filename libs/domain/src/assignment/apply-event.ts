@@ -119,8 +119,9 @@ function recordHoldout(
   state: UserState,
   holdout: string,
   username: string,
-  event: LearnerEvent,
   position: SourcePosition | undefined,
+  /** What the triggering event reports. */
+  seen: { time: Micros; site: string | null; isStaff: boolean },
 ): AssignmentChange | undefined {
   const key = assignmentKey(holdout, null);
   if (state.assignments.has(key)) return undefined;
@@ -128,9 +129,9 @@ function recordHoldout(
     version: 0,
     bucket: 0,
     reason: 'holdout',
-    at: event.time,
-    site: event.site ?? null,
-    isStaff: event.isStaff ?? false,
+    at: seen.time,
+    site: seen.site,
+    isStaff: seen.isStaff,
     position,
   };
   const assignment: AssignmentRecord = {
@@ -141,8 +142,8 @@ function recordHoldout(
     bucket: 0,
     reason: 'holdout',
     version: 0,
-    firstDecidedAt: event.time,
-    lastDecidedAt: event.time,
+    firstDecidedAt: seen.time,
+    lastDecidedAt: seen.time,
     history: [change],
   };
   state.assignments.set(key, assignment);
@@ -196,16 +197,11 @@ export function applyEvent(
     if (event.masquerading === true || username === undefined) continue;
     if (!decision.bucketed) {
       if (decision.reason === 'holdout' && experiment.holdout) {
-        const membership = recordHoldout(
-          state,
-          experiment.holdout.name,
-          username,
-          {
-            ...event,
-            isStaff,
-          },
-          position,
-        );
+        const membership = recordHoldout(state, experiment.holdout.name, username, position, {
+          time: event.time,
+          site: event.site ?? null,
+          isStaff: isStaff ?? false,
+        });
         if (membership) outcome.changes.push(membership);
       }
       continue;

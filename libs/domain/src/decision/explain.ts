@@ -107,15 +107,14 @@ export function explainDecision(experiment: Experiment, input: DecisionInput): E
       rules: checks,
     });
   if (trace.holdout) steps.push({ check: 'holdout', ...trace.holdout });
+  const version = bucketVersionAt(experiment, input.now);
   if (trace.hashGroup !== undefined && decision.bucketed)
     steps.push({
       check: 'hash',
       group: trace.hashGroup,
       numBuckets: experiment.numBuckets,
       bucket: decision.bucket,
-      ...(bucketVersionAt(experiment, input.now) > 0
-        ? { bucketVersion: bucketVersionAt(experiment, input.now) }
-        : {}),
+      ...(version > 0 ? { bucketVersion: version } : {}),
     });
   return { decision, steps };
 }
