@@ -1,4 +1,4 @@
-import { parseLmsUserExport } from '@assigner/contracts';
+import { parseLmsUserExport, validateLearnerAttributesBody } from '@assigner/contracts';
 import { applyEvent, emptyUserState, parseIsoMicros } from '@assigner/domain';
 import { experiment, flag } from '../../support/experiments';
 
@@ -32,6 +32,39 @@ describe('an LMS export of auth_user', () => {
       ],
     });
     expect(parseLmsUserExport('\n\n')).toEqual({ ok: false, problems: ['the export is empty'] });
+  });
+});
+
+describe("the admin API's form of an export", () => {
+  it('lists every problem of its shape and rows', () => {
+    expect(validateLearnerAttributesBody({ rows: [] })).toEqual({
+      ok: false,
+      problems: ['body: must be {"learners": [{"id", "is_staff", "is_superuser"}, ...]}'],
+    });
+    expect(
+      validateLearnerAttributesBody({
+        learners: [{ id: -1, is_staff: true, is_superuser: false, colour: 'red' }, 'x'],
+      }),
+    ).toEqual({
+      ok: false,
+      problems: [
+        'body.learners[0].colour: is not a known field',
+        'body.learners[1]: must be an object',
+        'body.learners[0]: id -1 is not a user id',
+      ],
+    });
+  });
+
+  it('reads the rows, a username allowed', () => {
+    expect(
+      validateLearnerAttributesBody({
+        learners: [{ id: 3, username: 'ann', is_staff: '1', is_superuser: false }],
+      }),
+    ).toEqual({
+      ok: true,
+      value: [{ userId: 3, isStaff: true, isSuperuser: false }],
+      warnings: [],
+    });
   });
 });
 
