@@ -55,7 +55,7 @@ interface LoadedVersion {
   content: string;
   /** Assignment key → its version, to tell which lookup copies to write. */
   assignmentVersions: Map<string, number>;
-  /** The older versions still stored (version 0 aside), deleted once a newer one holds. */
+  /** The older versions still stored (version 0 aside): deleted before the next version is written. */
   older: string[];
 }
 
@@ -84,12 +84,15 @@ export interface SaveOptions {
  * each assignment. Only single-document writes; a lost race is reported so that the caller
  * re-applies that learner's events on fresh state.
  *
- * The unique `_id` (`<userId>#<version>`) makes writing version n+1 a compare-and-set. A learner
- * keeps version 0 and its two latest versions; the others are deleted, which frees their numbers:
- * a writer whose state was loaded before two or more newer versions could insert its version
- * under a freed number. So a version above 0 is checked after its insert with one read of the
- * learner's version numbers (served by an index): a newer one there is a lost race. Version 0 is
- * never deleted, so inserting it succeeds only for a learner nobody has written.
+ * The unique `_id` (`<userId>#<version>`) makes writing version n+1 a compare-and-set, and so does
+ * deleting version n after it: only the writer of n+1 deletes n (or a writer about to build on
+ * n+1, which finishes the job first), so n is gone before n+1 can be superseded and its number
+ * freed. A writer whose insert of n+1 succeeded only because that number was freed (its state
+ * was loaded before two or more newer versions) then finds n already deleted: a lost race, with
+ * no read. Version 0 is never deleted, so inserting it succeeds only for a learner nobody has
+ * written; it is written with a copy as version 1, the predecessor of the next. (Version 1 built
+ * on version 0, after a crash between the two, is checked after its insert by one read of the
+ * learner's versions instead.) At rest a learner has two documents: version 0 and the latest.
  */
 export class LearnerStateRepository implements LearnerStateStore {
   readonly states: Collection<StoredLearnerStateDocument>;
@@ -187,11 +190,12 @@ export class LearnerStateRepository implements LearnerStateStore {
   }
 
   /**
-   * Writes each changed learner's next version in one unordered insert. A version another writer
-   * took first is a conflict: that learner's state is unwritten. So is one below a newer version
-   * (its number was freed): loads ignore it and the next writer deletes it. Resolves then, with
-   * the writes still under way of the lookup copies of what the written versions changed, and of
-   * the superseded versions' removal.
+   * Writes each changed learner's next version in one unordered insert, then deletes the versions
+   * they replace. A version another writer took first is a conflict: that learner's state is
+   * unwritten; so is one whose predecessor was gone already (its number had been freed: loads
+   * ignore it and the next writer deletes it). A new learner's version 0 is followed by a copy as
+   * version 1, so that their next version has a predecessor to delete. Resolves then, with the
+   * writes still under way of the lookup copies of what the written versions changed.
    */
   async save(
     loaded: LoadedStates,
@@ -199,46 +203,68 @@ export class LearnerStateRepository implements LearnerStateStore {
   ): Promise<{ conflicts: number[]; derived: Promise<void> }> {
     const savedAt = new Date();
     const versions: LearnerStateDocument[] = [];
+    const contents = new Map<number, StateContent>();
     for (const [userId, state] of loaded.states) {
       const before = loaded.loaded.get(userId);
       const content = stateContent(state);
       if (before && before.content === contentKey(content)) continue;
+      contents.set(userId, content);
       versions.push(learnerStateDocument(content, before ? before.version + 1 : 0, savedAt));
     }
+    // Versions another writer left behind below the ones built on go first (see the class).
+    await this.deleteAll(versions.flatMap(({ userId }) => loaded.loaded.get(userId)?.older ?? []));
     const clashed = await this.insertAll(this.states, versions);
     const conflicts = new Set(clashed.map((index) => versions[index]!.userId));
     const inserted = versions.filter(({ userId }) => !conflicts.has(userId));
-    for (const userId of await this.supersededAmong(inserted)) conflicts.add(userId);
-    for (const userId of conflicts) this.cache?.delete(userId);
+    for (const userId of await this.racesLostAmong(inserted)) conflicts.add(userId);
     const written = inserted.filter(({ userId }) => !conflicts.has(userId));
-    for (const document of written) {
-      const before = loaded.loaded.get(document.userId);
-      this.cache?.set(document.userId, {
-        document,
-        older:
-          before && before.version > 0 ? [learnerStateId(document.userId, before.version)] : [],
-      });
-    }
+
+    // Only after version 0 holds: a copy another writer's version 1 beat leaves ours the latest
+    // that writer built on, which it then is no longer (so it is not cached).
+    const copies = written
+      .filter(({ version }) => version === 0)
+      .map(({ userId }) => learnerStateDocument(contents.get(userId)!, 1, savedAt));
+    const copyClashes = new Set(
+      (await this.insertAll(this.states, copies)).map((index) => copies[index]!.userId),
+    );
+    for (const userId of [...conflicts, ...copyClashes]) this.cache?.delete(userId);
+    for (const document of [...written.filter(({ version }) => version > 0), ...copies])
+      if (!copyClashes.has(document.userId))
+        this.cache?.set(document.userId, { document, older: [] });
 
     const writtenIds = written.map(({ userId }) => userId);
-    const derived = (async () => {
-      await this.copyAssignments(loaded, writtenIds, options.resync ?? []);
-      await this.deleteSuperseded(loaded, writtenIds);
-    })();
+    const derived = this.copyAssignments(loaded, writtenIds, options.resync ?? []);
     return { conflicts: [...conflicts], derived };
   }
 
-  /** The learners among these just-inserted versions above 0 that have a newer version stored. */
-  private async supersededAmong(inserted: readonly LearnerStateDocument[]): Promise<number[]> {
-    const checked = inserted.filter(({ version }) => version > 0);
+  /**
+   * The learners among these just-inserted versions that lost their race: for versions above 1,
+   * those whose predecessor was deleted by another writer before theirs (deleting it is the
+   * compare-and-set); for version 1, and wherever a delete found less than it should (another
+   * writer finished the job, or a retried delete), those with a newer version stored.
+   */
+  private async racesLostAmong(inserted: readonly LearnerStateDocument[]): Promise<number[]> {
+    const toCheck = inserted.filter(({ version }) => version === 1);
+    const deletes = inserted.filter(({ version }) => version > 1);
+    await inParallel(slices(deletes, WRITES_PER_COMMAND), COMMANDS_IN_FLIGHT, async (slice) => {
+      const { deletedCount } = await retryTransient(() =>
+        this.states.bulkWrite(
+          slice.map(({ userId, version }) => ({
+            deleteOne: { filter: { _id: learnerStateId(userId, version - 1) } },
+          })),
+          { ordered: false },
+        ),
+      );
+      if (deletedCount < slice.length) toCheck.push(...slice);
+    });
     const stored = await this.versionsOf(
-      checked.map(({ userId }) => userId),
+      toCheck.map(({ userId }) => userId),
       { userId: 1, version: 1 },
     );
     const newest = new Map<number, number>();
     for (const { userId, version } of stored)
       newest.set(userId, Math.max(version, newest.get(userId) ?? -1));
-    return checked
+    return toCheck
       .filter(({ userId, version }) => (newest.get(userId) ?? -1) > version)
       .map(({ userId }) => userId);
   }
@@ -323,13 +349,8 @@ export class LearnerStateRepository implements LearnerStateStore {
     );
   }
 
-  /**
-   * Keeps version 0, the written version and the one it replaced: the store then holds at most
-   * three versions per learner (more only after lost races, until that learner's next write).
-   * One delete statement per version, so that each is an `_id` lookup on every store.
-   */
-  private async deleteSuperseded(loaded: LoadedStates, userIds: readonly number[]): Promise<void> {
-    const ids = userIds.flatMap((userId) => loaded.loaded.get(userId)?.older ?? []);
+  /** Deletes these versions, one statement each so that each is an `_id` lookup on every store. */
+  private async deleteAll(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
     await inParallel(slices(ids, WRITES_PER_COMMAND), COMMANDS_IN_FLIGHT, (slice) =>
       retryTransient(() =>
