@@ -219,8 +219,8 @@ export class LearnerStateRepository implements LearnerStateStore {
     for (const userId of await this.racesLostAmong(inserted)) conflicts.add(userId);
     const written = inserted.filter(({ userId }) => !conflicts.has(userId));
 
-    // Only after version 0 holds: a copy another writer's version 1 beat leaves ours the latest
-    // that writer built on, which it then is no longer (so it is not cached).
+    // Only once version 0 holds. Where another writer's version 1, built on our version 0, got
+    // in first, our state is no longer the latest: that learner is left out of the cache.
     const copies = written
       .filter(({ version }) => version === 0)
       .map(({ userId }) => learnerStateDocument(contents.get(userId)!, 1, savedAt));
