@@ -203,12 +203,10 @@ export class LearnerStateRepository implements LearnerStateStore {
   ): Promise<{ conflicts: number[]; derived: Promise<void> }> {
     const savedAt = new Date();
     const versions: LearnerStateDocument[] = [];
-    const contents = new Map<number, StateContent>();
     for (const [userId, state] of loaded.states) {
       const before = loaded.loaded.get(userId);
       const content = stateContent(state);
       if (before && before.content === contentKey(content)) continue;
-      contents.set(userId, content);
       versions.push(learnerStateDocument(content, before ? before.version + 1 : 0, savedAt));
     }
     // Versions another writer left behind below the ones built on go first (see the class).
@@ -223,7 +221,7 @@ export class LearnerStateRepository implements LearnerStateStore {
     // in first, our state is no longer the latest: that learner is left out of the cache.
     const copies = written
       .filter(({ version }) => version === 0)
-      .map(({ userId }) => learnerStateDocument(contents.get(userId)!, 1, savedAt));
+      .map((first) => ({ ...first, _id: learnerStateId(first.userId, 1), version: 1 }));
     const copyClashes = new Set(
       (await this.insertAll(this.states, copies)).map((index) => copies[index]!.userId),
     );
