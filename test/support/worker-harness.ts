@@ -95,10 +95,15 @@ export class WorkerSystem {
     for (const experiment of experiments) await repository.save(experiment, { actor: 'test' });
   }
 
+  /** Where the worker started under this name logs. */
+  logOf(name: string): string {
+    return join(ROOT, '.cache', 'logs', `${this.id}-${name}.log`);
+  }
+
   /** Starts one worker process; resolves when it answers /health. */
   async startWorker(name = 'worker', env: NodeJS.ProcessEnv = {}): Promise<ChildProcess> {
     const port = await freePort();
-    const log = createWriteStream(join(ROOT, '.cache', 'logs', `${this.id}-${name}.log`), {
+    const log = createWriteStream(this.logOf(name), {
       flags: 'a',
     });
     await once(log, 'open');

@@ -1,8 +1,7 @@
 import type { InboundMessage } from '@assigner/contracts';
-import { randomUUID } from 'node:crypto';
 import { readEventFiles } from '../history/event-files';
 import type { ReplayProgress } from './replay-checkpoint';
-import { applyChunk, type ReplayRun } from './replay-run';
+import { applyChunk, catchUpSource, type ReplayRun } from './replay-run';
 import { addBatch } from './replay-totals';
 
 /**
@@ -30,10 +29,16 @@ export async function replayFiles(
   // publishes nothing, and what it had not stored yet is applied now. Under the run's source,
   // the stored part would be re-emitted and published twice. Otherwise lines go on under the
   // source the checkpoint names, whose stored but unpublished changes are re-emitted.
-  const positionSource =
-    published > skip
-      ? `replay:${run.runId}/${randomUUID().slice(0, 8)}`
-      : (checkpointed?.source ?? `replay:${run.runId}`);
+  const catchingUp = published > skip;
+  const positionSource = catchingUp
+    ? catchUpSource(
+        run.runId,
+        { source: checkpointed?.source, to: checkpointed?.catchUpTo },
+        published,
+      )
+    : (checkpointed?.source ?? `replay:${run.runId}`);
+  // Recorded before anything is stored under it: a pass stopped midway goes on under it.
+  if (catchingUp) run.save({ lines: skip, source: positionSource, catchUpTo: published });
   const source = readEventFiles(files);
   run.reporter.begin(source.totalBytes);
   let chunk: InboundMessage[] = [];

@@ -11,7 +11,19 @@ export interface ReplayProgress {
    * another writer published past the checkpoint (see `replayFiles`).
    */
   source?: string;
+  /**
+   * The progress published past the checkpoint when `source` was chosen to apply it again under
+   * (see `replayFiles`): while it is still what is published, a resumed run goes on under that
+   * source, so that what an interrupted pass stored under it is re-emitted.
+   */
+  catchUpTo?: number;
+  /** A topic replay: the next offset to read, per partition. */
   partitions?: Record<string, number>;
+  /**
+   * A topic replay: per partition, the position source it applies messages under, and the
+   * published progress when it was chosen (as `source` and `catchUpTo` for files).
+   */
+  sources?: Record<string, { source: string; to: number }>;
 }
 
 export interface ReplayCheckpoint {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { AppConfig } from '@assigner/config';
 import type { DeadLetter, InboundMessage, WriteAheadLog } from '@assigner/contracts';
 import type { Experiment, LearnerAttributesLookup, LearnerEvent } from '@assigner/domain';
@@ -55,6 +56,22 @@ export interface ReplayOutput {
 /** The replay's own consumer group: its progress, committed with its messages. */
 export const replayGroupId = (config: Pick<AppConfig, 'KAFKA_CLIENT_ID'>, runId: string): string =>
   `${config.KAFKA_CLIENT_ID}-replay-${runId}`;
+
+/**
+ * The position source under which a resumed run applies again what another writer published
+ * past its checkpoint: the one an earlier pass over the same published progress chose (what that
+ * pass stored under it and did not commit is then re-emitted), or a new one.
+ */
+export function catchUpSource(
+  runId: string,
+  earlier: { source?: string; to?: number },
+  published: number,
+  suffix = '',
+): string {
+  return earlier.source !== undefined && earlier.to === published
+    ? earlier.source
+    : `replay:${runId}/${randomUUID().slice(0, 8)}${suffix}`;
+}
 
 /**
  * Decides and stores a chunk; when publishing, in one transaction with the chunk's progress (the

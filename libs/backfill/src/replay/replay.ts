@@ -195,6 +195,7 @@ export async function replayHistory(
           registryUrl: kafkaConfig.SCHEMA_REGISTRY_URL || undefined,
           logger,
         }),
+        checkpointed: resuming ? previous.progress : undefined,
       });
     else throw new Error('a topic replay without Kafka settings');
   } finally {

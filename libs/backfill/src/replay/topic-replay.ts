@@ -2,32 +2,43 @@ import type { AppConfig } from '@assigner/config';
 import type { InboundHeaders, InboundMessage } from '@assigner/contracts';
 import { fetchStableCommittedOffsets, type EventBusDecoder } from '@assigner/messaging';
 import type { Kafka } from 'kafkajs';
+import type { ReplayProgress } from './replay-checkpoint';
 import { addBatch } from './replay-totals';
-import { applyChunk, replayGroupId, type ReplayRun } from './replay-run';
+import { applyChunk, catchUpSource, replayGroupId, type ReplayRun } from './replay-run';
 
 /**
- * A topic from the replay's committed offsets (the beginning, for a new run) to the end offsets
- * it had when the replay started, partition by partition in order. Progress is the replay's own
- * consumer group's offsets: committed in each batch's transaction when publishing, else after
- * each batch.
+ * A topic from the replay's checkpoint (the beginning, for a new run) to the end offsets it had
+ * when the replay started, partition by partition in order. Progress is the replay's own consumer
+ * group's offsets: committed in each batch's transaction when publishing, else after each batch;
+ * and, per partition, the next offset to read, in the checkpoint.
  */
 export async function replayTopicRange(
   run: ReplayRun,
   kafka: Kafka,
   config: AppConfig,
   topic: string,
-  { decoder }: { decoder: EventBusDecoder },
+  {
+    decoder,
+    checkpointed,
+  }: {
+    decoder: EventBusDecoder;
+    /** What the earlier processes of the run that this one resumes checkpointed, if any. */
+    checkpointed: ReplayProgress | undefined;
+  },
 ): Promise<boolean> {
   const groupId = replayGroupId(config, run.runId);
   const admin = kafka.admin();
   await admin.connect();
   let ends: Map<number, number>;
+  let lows: Map<number, number>;
   try {
     const offsets = await admin.fetchTopicOffsets(topic);
     ends = new Map(offsets.map(({ partition, high }) => [partition, Number(high)]));
+    lows = new Map(offsets.map(({ partition, low }) => [partition, Number(low)]));
   } finally {
     await admin.disconnect();
   }
+  // Stable: a batch this run committed just before it stopped must not be read as unpublished.
   const committed = await fetchStableCommittedOffsets({
     brokers: config.KAFKA_BROKERS,
     clientId: `${config.KAFKA_CLIENT_ID}-replay-progress`,
@@ -35,7 +46,32 @@ export async function replayTopicRange(
     topic,
     partitions: [...ends.keys()],
   });
-  const starts = new Map([...ends.keys()].map((p) => [p, Math.max(0, committed.get(p) ?? 0)]));
+  const published = new Map([...ends.keys()].map((p) => [p, Math.max(0, committed.get(p) ?? 0)]));
+  // A partition the checkpoint has no offset of: nothing of it done by this run, or by the one it
+  // resumes (which may have stopped in its first chunk, since taken over).
+  const starts = new Map(
+    [...ends.keys()].map((p) => [p, checkpointed?.partitions?.[p] ?? lows.get(p)!]),
+  );
+  // Published past the checkpoint: by another writer that took over this run's unfinished chunk
+  // (or by this run just before it stopped). From the checkpoint on, the partition is applied
+  // under a source of its own, as a file replay does (see `replayFiles`): what the chunk stored
+  // publishes nothing again, and what it had not stored is applied now.
+  const sources = new Map(
+    [...ends.keys()].map((p) => {
+      const earlier = checkpointed?.sources?.[p];
+      const to = published.get(p)!;
+      if (starts.get(p)! < to)
+        return [p, { source: catchUpSource(run.runId, earlier ?? {}, to, `:${topic}/${p}`), to }];
+      return [p, earlier ?? { source: `replay:${run.runId}:${topic}/${p}`, to }];
+    }),
+  );
+  const save = () =>
+    run.save({ partitions: Object.fromEntries(starts), sources: Object.fromEntries(sources) });
+  // Recorded before anything is stored under them: a pass stopped midway goes on under them.
+  const behind = new Set(
+    [...starts].filter(([p, start]) => start < published.get(p)!).map(([p]) => p),
+  );
+  if (behind.size > 0) save();
   const remaining = new Set([...ends].filter(([p, end]) => starts.get(p)! < end).map(([p]) => p));
   const total = [...ends].reduce((sum, [p, end]) => sum + Math.max(0, end - starts.get(p)!), 0);
   if (remaining.size === 0) return true;
@@ -61,32 +97,35 @@ export async function replayTopicRange(
         try {
           if (!remaining.has(batch.partition)) return;
           const end = ends.get(batch.partition)!;
+          const start = starts.get(batch.partition)!;
+          // The group's committed offset is where reading begins; this partition's checkpoint lies below.
+          if (behind.delete(batch.partition) && Number(batch.firstOffset() ?? start) > start)
+            return consumer.seek({ topic, partition: batch.partition, offset: String(start) });
+          // Claiming fences an earlier process of this run; everything below is published.
           const floor = run.output
             ? await run.output.transactions.claim(topic, batch.partition)
-            : starts.get(batch.partition)!;
+            : published.get(batch.partition)!;
           const inRange = batch.messages.filter(
-            (message) => Number(message.offset) >= floor && Number(message.offset) < end,
+            (message) => Number(message.offset) >= start && Number(message.offset) < end,
           );
           if (inRange.length > 0) {
             const next = Number(inRange[inRange.length - 1]!.offset) + 1;
+            const { source } = sources.get(batch.partition)!;
             const read: InboundMessage[] = inRange.map((message) => ({
               value: message.value,
               key: message.key,
               headers: message.headers as InboundHeaders | undefined,
-              position: {
-                source: `replay:${run.runId}:${topic}/${batch.partition}`,
-                offset: Number(message.offset),
-              },
+              position: { source, offset: Number(message.offset) },
             }));
             // Waits out a registry outage; an interrupt while waiting stops before this batch.
             const decoded = await decoder.decode(read, () => !run.interrupt.aborted);
             if (!decoded.ok) return settle(false);
-            const { messages } = decoded;
-            // Invalid messages of a topic were dead-lettered by the worker that consumed it.
+            // Invalid messages of a topic were dead-lettered by the worker that consumed it. A
+            // chunk applied again below what is published commits no progress backwards.
             const { result } = await applyChunk(
               run,
-              { topic, partition: batch.partition, nextOffset: next },
-              messages,
+              { topic, partition: batch.partition, nextOffset: Math.max(next, floor) },
+              decoded.messages,
               () => [],
             );
             if (!run.output && !run.dryRun)
@@ -99,9 +138,9 @@ export async function replayTopicRange(
             });
             starts.set(batch.partition, next);
             done += inRange.length;
-            run.save({ partitions: Object.fromEntries(starts) });
-            run.reporter.advance(done, done);
+            save();
           }
+          run.reporter.advance(done, done);
           // The batch's last offset counts too: transaction markers take offsets no message has.
           if (starts.get(batch.partition)! >= end || Number(batch.lastOffset()) + 1 >= end)
             remaining.delete(batch.partition);

@@ -1,0 +1,283 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BENCH_EXPERIMENTS, syntheticTrackingLog } from '../../workloads/synthetic-log';
+import {
+  COMMIT_REFUSED,
+  HistoryDeployment,
+  NO_MISMATCH,
+  OUTLAST_TRANSACTION_MS,
+  sleep,
+  STEPS,
+  timeOfLine,
+  type History,
+} from '../support/history-deployment';
+import { waitFor } from '../support/real-services';
+import { experimentsOf, simulateLines } from '../support/worker-harness';
+
+// Every failure step of a writer, each followed by every continuation: the continuations of one
+// step run at once, each on a deployment of its own (topics, group, database, store proxy).
+jest.setTimeout(900_000);
+
+const LINES = [...syntheticTrackingLog({ lines: 8_000, users: 800, seed: 29 })];
+
+/** How a replay fails in its first chunk, and whether the store then holds unpublished changes. */
+interface ReplayFailure {
+  step: string;
+  fail(deployment: HistoryDeployment): Promise<void>;
+  leftovers: boolean;
+}
+
+const REPLAY_FAILURES: ReplayFailure[] = [
+  ...[STEPS.beforeStore, STEPS.afterStore, STEPS.sending].map(({ step, fault }) => ({
+    step: `killed ${step}`,
+    fail: (deployment: HistoryDeployment) => deployment.replayKilledAt(fault, ['--dead-letters']),
+    leftovers: fault !== STEPS.beforeStore.fault,
+  })),
+  {
+    step: 'whose commit is refused, the broker having aborted its transaction at the timeout',
+    fail: async (deployment) => {
+      const run = await deployment.replayOutlastingItsTransaction(['--dead-letters']);
+      const errors = run.stderr.split('\n').filter((line) => line.startsWith('assigner: '));
+      if (run.status !== 1 || errors.length !== 1 || !COMMIT_REFUSED.test(errors[0]!))
+        throw new Error(`expected one line saying the commit was refused:\n${run.stderr}`);
+    },
+    leftovers: true,
+  },
+  {
+    step: "killed after its commit, before it closed the chunk's record",
+    fail: (deployment) =>
+      deployment.replayKilledAt({ command: 'delete', collection: 'open_chunks', when: 'before' }, [
+        '--dead-letters',
+      ]),
+    leftovers: false,
+  },
+];
+
+/** What may follow a replay's failure, and what must hold afterwards. */
+interface Continuation {
+  name: string;
+  run(deployment: HistoryDeployment): Promise<unknown>;
+  /** All of `simulate`'s messages for the history, or those of the changes stored. */
+  published: 'history' | 'stored';
+  /** Every dead letter of the file, or only none twice. */
+  deadLetters: 'all' | 'none twice';
+}
+
+const consumed = (deployment: HistoryDeployment) =>
+  waitFor('the history consumed', () => deployment.system.consumedEverything(), 300_000);
+const noOpenChunk = (deployment: HistoryDeployment) =>
+  waitFor('no open chunk', async () => (await deployment.openChunks()) === 0, 120_000);
+
+const REPLAY_CONTINUATIONS: Continuation[] = [
+  {
+    name: 'the same command',
+    run: (deployment) => deployment.replay(['--dead-letters']),
+    published: 'history',
+    deadLetters: 'all',
+  },
+  {
+    name: 'a rerun with other options (no --dead-letters)',
+    run: (deployment) => deployment.replay([], 'other.json'),
+    published: 'history',
+    deadLetters: 'none twice',
+  },
+  {
+    name: 'another replay, of the first half of the history',
+    run: (deployment) =>
+      deployment.replay(['--to-time', timeOfLine(LINES, LINES.length / 2)], 'half.json'),
+    published: 'stored',
+    deadLetters: 'none twice',
+  },
+  {
+    name: 'a worker consuming the same history',
+    run: async (deployment) => {
+      await deployment.produceHistory();
+      await deployment.system.startWorker();
+      await consumed(deployment);
+      await noOpenChunk(deployment);
+    },
+    published: 'history',
+    deadLetters: 'none twice',
+  },
+  {
+    name: 'nothing but time (a worker with no input)',
+    run: async (deployment) => {
+      await deployment.system.startWorker();
+      await noOpenChunk(deployment);
+    },
+    published: 'stored',
+    deadLetters: 'none twice',
+  },
+];
+
+/** How a worker fails in a batch; killed at a step, the worker's batch is left uncommitted. */
+const WORKER_STEPS = [STEPS.beforeStore, STEPS.afterStore, STEPS.sending];
+
+interface WorkerContinuation {
+  name: string;
+  /** Another worker of the group is running when the failing one starts. */
+  companion: boolean;
+  run(deployment: HistoryDeployment): Promise<unknown>;
+}
+
+const WORKER_CONTINUATIONS: WorkerContinuation[] = [
+  {
+    name: 'the worker started again',
+    companion: false,
+    run: (deployment) => deployment.system.startWorker('again'),
+  },
+  {
+    name: 'a replay of the same history, then the worker again',
+    companion: false,
+    run: async (deployment) => {
+      await deployment.replay();
+      await deployment.system.startWorker('again');
+    },
+  },
+  {
+    name: 'nothing but time (the group’s other worker takes the partitions over)',
+    companion: true,
+    run: () => Promise.resolve(),
+  },
+];
+
+describe('exactly once after every failure step and every continuation', () => {
+  let history: History;
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'exactly-once-matrix-'));
+    const file = join(dir, 'history.log');
+    writeFileSync(file, `${LINES.join('\n')}\n`);
+    history = {
+      lines: LINES,
+      file,
+      dir,
+      reference: await simulateLines(LINES, experimentsOf(BENCH_EXPERIMENTS)),
+    };
+  });
+  afterAll(() => rmSync(history.dir, { recursive: true, force: true }));
+
+  /** One deployment per continuation, torn down whatever happens. */
+  async function onDeployments<T>(
+    count: number,
+    each: (deployment: HistoryDeployment, index: number) => Promise<T>,
+  ): Promise<T[]> {
+    const deployments = await Promise.all(
+      Array.from({ length: count }, () => HistoryDeployment.create(history, BENCH_EXPERIMENTS)),
+    );
+    try {
+      return await Promise.all(deployments.map(each));
+    } finally {
+      await Promise.all(deployments.map((deployment) => deployment.tearDown()));
+    }
+  }
+
+  it.each(REPLAY_FAILURES)(
+    'a replay $step, then each continuation: every stored change published once',
+    async ({ fail, leftovers }) => {
+      const outcomes = await onDeployments(
+        REPLAY_CONTINUATIONS.length,
+        async (deployment, index) => {
+          const continuation = REPLAY_CONTINUATIONS[index]!;
+          await fail(deployment);
+          const left = (await deployment.storedUnpublished()) > 0;
+          await continuation.run(deployment);
+          return [
+            continuation.name,
+            {
+              leftovers: left,
+              analytics:
+                continuation.published === 'history'
+                  ? await deployment.referenceMismatch()
+                  : await deployment.storedMismatch(),
+              deadLetters: await deployment.deadLetterMismatch(continuation.deadLetters === 'all'),
+              openChunks: await deployment.openChunks(),
+            },
+          ] as const;
+        },
+      );
+      expect(Object.fromEntries(outcomes)).toEqual(
+        Object.fromEntries(
+          REPLAY_CONTINUATIONS.map(({ name }) => [
+            name,
+            {
+              leftovers,
+              analytics: NO_MISMATCH,
+              deadLetters: { twice: 0, missing: 0 },
+              openChunks: 0,
+            },
+          ]),
+        ),
+      );
+    },
+  );
+
+  it.each(WORKER_STEPS)(
+    'a worker killed $step, then each continuation: each of the history’s messages once',
+    async ({ fault }) => {
+      const outcomes = await onDeployments(
+        WORKER_CONTINUATIONS.length,
+        async (deployment, index) => {
+          const continuation = WORKER_CONTINUATIONS[index]!;
+          const { system } = deployment;
+          if (continuation.companion) await system.startWorker('companion');
+          const struckNow = deployment.struck(fault);
+          const failing = await system.startWorker('failing', { MONGO_URL: deployment.proxy.url });
+          await deployment.produceHistory();
+          await struckNow;
+          await system.stopWorker(failing, 'SIGKILL');
+          const left = continuation.companion
+            ? undefined
+            : (await deployment.storedUnpublished()) > 0;
+          await continuation.run(deployment);
+          await consumed(deployment);
+          return [
+            continuation.name,
+            { leftovers: left, analytics: await deployment.referenceMismatch() },
+          ] as const;
+        },
+      );
+      expect(Object.fromEntries(outcomes)).toEqual(
+        Object.fromEntries(
+          WORKER_CONTINUATIONS.map(({ name, companion }) => [
+            name,
+            {
+              leftovers: companion ? undefined : fault !== STEPS.beforeStore.fault,
+              analytics: NO_MISMATCH,
+            },
+          ]),
+        ),
+      );
+    },
+  );
+
+  it('a worker whose batch outlasts its transaction, which the broker aborts: its commit is refused, it does the batch again; each message once', async () => {
+    const [outcome] = await onDeployments(1, async (deployment) => {
+      const { system } = deployment;
+      const struckNow = deployment.struck({
+        command: 'insert',
+        collection: 'assignments',
+        when: 'held',
+      });
+      await system.startWorker('held', { MONGO_URL: deployment.proxy.url });
+      await deployment.produceHistory();
+      let left: boolean;
+      try {
+        await struckNow;
+        // States stored and sends under way, the transaction open.
+        left = (await deployment.storedUnpublished()) > 0;
+        await sleep(OUTLAST_TRANSACTION_MS);
+      } finally {
+        deployment.proxy.release();
+      }
+      await consumed(deployment);
+      return {
+        leftovers: left,
+        analytics: await deployment.referenceMismatch(),
+        commitRefused: COMMIT_REFUSED.test(readFileSync(system.logOf('held'), 'utf8')),
+      };
+    });
+    expect(outcome).toEqual({ leftovers: true, analytics: NO_MISMATCH, commitRefused: true });
+  });
+});
