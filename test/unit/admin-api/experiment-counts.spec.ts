@@ -87,4 +87,18 @@ describe('ExperimentCounts (the stats route’s counts)', () => {
     });
     pending.shift()!(tally(6));
   }, 10_000);
+
+  it('for the monitor: awaits a needed count to its end, joining one under way, and reuses a current one', async () => {
+    const { counts, pending, started } = setUp();
+    const first = counts.counted(EXPERIMENT);
+    const joined = counts.counted(EXPERIMENT);
+    await new Promise((resolve) => setTimeout(resolve, 1_700));
+    expect(started()).toBe(1);
+    pending.shift()!(tally(9));
+    expect(await first).toMatchObject({ rows: [{ count: 9 }] });
+    expect(await joined).toMatchObject({ rows: [{ count: 9 }] });
+    // A count that took over a second stays current for ten times as long.
+    expect(await counts.counted(EXPERIMENT)).toMatchObject({ rows: [{ count: 9 }] });
+    expect(started()).toBe(1);
+  }, 10_000);
 });

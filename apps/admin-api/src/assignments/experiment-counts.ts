@@ -49,6 +49,17 @@ export class ExperimentCounts {
     return { kind: 'counting', since: count.since };
   }
 
+  /**
+   * As `current`, but a count that is needed or under way is awaited to its end: a caller that
+   * goes through experiments one by one (the sample-ratio monitor) then runs one count at a time.
+   * At a million assignments a count reads the store for minutes; several at once starve requests.
+   */
+  async counted(experiment: string): Promise<CountSnapshot> {
+    const previous = this.keepNewest(experiment, await this.snapshots.latest(experiment));
+    if (previous && countIsCurrent(previous, new Date())) return previous;
+    return (this.running.get(experiment) ?? this.startCount(experiment)).counted;
+  }
+
   private startCount(experiment: string): { since: Date; counted: Promise<CountSnapshot> } {
     const since = new Date();
     const counted = (async () => {

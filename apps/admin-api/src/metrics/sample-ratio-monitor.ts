@@ -34,6 +34,7 @@ export class SampleRatioMonitor implements OnModuleInit, OnModuleDestroy {
   });
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
+  private stopping = false;
 
   constructor(
     private readonly config: AppConfig,
@@ -50,7 +51,9 @@ export class SampleRatioMonitor implements OnModuleInit, OnModuleDestroy {
     const tick = () => {
       // One round at a time: a long first count outlasts the interval.
       this.running ??= this.refresh()
-        .catch((error: unknown) => this.logger.warn({ err: error }, 'sample-ratio check failed'))
+        .catch((error: unknown) => {
+          if (!this.stopping) this.logger.warn({ err: error }, 'sample-ratio check failed');
+        })
         .finally(() => (this.running = undefined));
     };
     this.timer = setInterval(tick, every);
@@ -58,22 +61,24 @@ export class SampleRatioMonitor implements OnModuleInit, OnModuleDestroy {
     tick();
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** Not waiting for a count under way: at a million assignments it may read for minutes. */
+  onModuleDestroy(): void {
+    this.stopping = true;
     clearInterval(this.timer);
-    await this.running;
   }
 
-  /** One round: every experiment in force, counted as current as the counts allow. */
+  /** One round: every experiment in force, counted as current as the counts allow, in turn. */
   async refresh(): Promise<void> {
     const inForce = (await this.experiments.list()).filter(({ archived }) => !archived);
     const names = new Set<string>();
     for (const { experiment } of inForce) {
+      if (this.stopping) return;
       const name = namespacedName(experiment);
       names.add(name);
-      const counts = await this.counts.current(name);
-      if (counts.kind === 'counting') continue;
-      const { sampleRatio } = summarizeBucketCounts(experiment.numBuckets, counts.snapshot.rows);
-      this.countedAt.set({ experiment: name }, counts.snapshot.countedAt.getTime() / 1000);
+      // One experiment's count at a time (see `ExperimentCounts.counted`).
+      const snapshot = await this.counts.counted(name);
+      const { sampleRatio } = summarizeBucketCounts(experiment.numBuckets, snapshot.rows);
+      this.countedAt.set({ experiment: name }, snapshot.countedAt.getTime() / 1000);
       if (!sampleRatio || sampleRatio.total === 0) {
         this.pValue.remove({ experiment: name });
         this.mismatch.remove({ experiment: name });
