@@ -80,7 +80,12 @@ export class HistoryDeployment {
   static async create(history: History, experiments: unknown): Promise<HistoryDeployment> {
     const proxy = await StoreFaultProxy.start(process.env.MONGO_URL!);
     const deployment = new HistoryDeployment(history, proxy, experiments);
-    await deployment.setUp();
+    try {
+      await deployment.setUp();
+    } catch (error) {
+      await deployment.tearDown().catch(() => undefined);
+      throw error;
+    }
     return deployment;
   }
 

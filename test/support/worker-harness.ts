@@ -1,3 +1,4 @@
+import { ensureTopics } from '@assigner/messaging';
 import { InMemoryAssigner } from '@assigner/pipeline';
 import { validateExperimentsFile, type AnalyticsMessage } from '@assigner/contracts';
 import type { AssignmentRecord, Experiment } from '@assigner/domain';
@@ -77,16 +78,14 @@ export class WorkerSystem {
   constructor(readonly partitions = 6) {}
 
   async setUp(experiments: unknown): Promise<void> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    await admin.createTopics({
-      topics: [this.inputTopic, this.analyticsTopic, this.dlqTopic].map((topic) => ({
+    await ensureTopics(
+      this.kafka,
+      [this.inputTopic, this.analyticsTopic, this.dlqTopic].map((topic) => ({
         topic,
+        setting: 'test',
         numPartitions: this.partitions,
       })),
-      waitForLeaders: true,
-    });
-    await admin.disconnect();
+    );
     await this.applyExperiments(experimentsOf(experiments));
   }
 

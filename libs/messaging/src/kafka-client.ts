@@ -1,5 +1,5 @@
 import type { AppConfig } from '@assigner/config';
-import { Kafka, logLevel, type LogEntry } from 'kafkajs';
+import { Kafka, KafkaJSProtocolError, logLevel, type Admin, type LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
 
 const PINO_LEVEL: Record<logLevel, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -69,10 +69,17 @@ export class TopicSetupError extends Error {
   override readonly name = 'TopicSetupError';
 }
 
+/** How long brokers may take to know the topics, each partition with a leader. */
+const TOPICS_SETTLE_MS = 60_000;
+
 /**
  * Creates the topics that do not exist yet, with `numPartitions` (the `TOPIC_PARTITIONS`
- * setting); existing ones are left as they are. Resolves with those it created. Fails with one
- * line naming the topic and its setting.
+ * setting); existing ones are left as they are. Resolves with those it created, once every
+ * partition of every topic has a leader. Fails with one line naming the topic and its setting.
+ *
+ * Brokers answer "unknown topic" for a moment after a topic is made or deleted, and for longer
+ * right after a restart; kafkajs's own `waitForLeaders` fails on that answer, so it is waited out
+ * here, up to a minute.
  */
 export async function ensureTopics(
   kafka: Kafka,
@@ -82,15 +89,19 @@ export async function ensureTopics(
   const named = topics.map(({ topic, setting }) => `${topic} (${setting})`).join(', ');
   try {
     await admin.connect();
-    const existing = new Set(await admin.listTopics());
-    const missing = topics.filter((topic) => !existing.has(topic.topic));
-    if (missing.length > 0) {
-      await admin.createTopics({
-        topics: missing.map(({ topic, numPartitions }) => ({ topic, numPartitions })),
-        waitForLeaders: true,
-      });
+    const deadline = Date.now() + TOPICS_SETTLE_MS;
+    let created: NeededTopic[] | undefined;
+    for (;;) {
+      try {
+        created ??= await createMissing(admin, topics);
+        if (await everyPartitionLed(admin, topics)) return created;
+      } catch (error) {
+        if (!isUnknownTopic(error)) throw error;
+      }
+      if (Date.now() > deadline)
+        throw new Error(`not every partition had a leader after ${TOPICS_SETTLE_MS / 1000} s`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
     }
-    return missing;
   } catch (error) {
     throw new TopicSetupError(
       `could not make sure the topics ${named} exist, with TOPIC_PARTITIONS=${topics[0]?.numPartitions}: ${errorText(error)}`,
@@ -99,6 +110,33 @@ export async function ensureTopics(
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
+}
+
+async function createMissing(admin: Admin, topics: readonly NeededTopic[]): Promise<NeededTopic[]> {
+  const existing = new Set(await admin.listTopics());
+  const missing = topics.filter((topic) => !existing.has(topic.topic));
+  if (missing.length > 0)
+    await admin.createTopics({
+      topics: missing.map(({ topic, numPartitions }) => ({ topic, numPartitions })),
+    });
+  return missing;
+}
+
+async function everyPartitionLed(admin: Admin, topics: readonly NeededTopic[]): Promise<boolean> {
+  const metadata = await admin.fetchTopicMetadata({ topics: topics.map(({ topic }) => topic) });
+  return metadata.topics.every(
+    ({ partitions }) => partitions.length > 0 && partitions.every(({ leader }) => leader >= 0),
+  );
+}
+
+/** "This server does not host this topic-partition", however deep kafkajs wrapped it. */
+function isUnknownTopic(error: unknown): boolean {
+  for (let current: unknown = error; current instanceof Error;) {
+    if (current instanceof KafkaJSProtocolError && current.type === 'UNKNOWN_TOPIC_OR_PARTITION')
+      return true;
+    current = (current as Error & { originalError?: unknown }).originalError ?? current.cause;
+  }
+  return false;
 }
 
 /** A kafkajs error's message with the broker's reason it wraps, on one line. */

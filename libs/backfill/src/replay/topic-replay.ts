@@ -50,7 +50,7 @@ export async function replayTopicRange(
   // A partition the checkpoint has no offset of: nothing of it done by this run, or by the one it
   // resumes (which may have stopped in its first chunk, since taken over).
   const starts = new Map(
-    [...ends.keys()].map((p) => [p, checkpointed?.partitions?.[p] ?? lows.get(p)!]),
+    [...ends.keys()].map((p) => [p, Math.max(checkpointed?.partitions?.[p] ?? 0, lows.get(p)!)]),
   );
   // Published past the checkpoint: by another writer that took over this run's unfinished chunk
   // (or by this run just before it stopped). From the checkpoint on, the partition is applied
@@ -68,8 +68,9 @@ export async function replayTopicRange(
   const save = () =>
     run.save({ partitions: Object.fromEntries(starts), sources: Object.fromEntries(sources) });
   // Recorded before anything is stored under them: a pass stopped midway goes on under them.
-  const behind = new Set(
-    [...starts].filter(([p, start]) => start < published.get(p)!).map(([p]) => p),
+  /** Partitions whose checkpoint lies below the group's committed offset, with seeks made. */
+  const behind = new Map(
+    [...starts].filter(([p, start]) => start < published.get(p)!).map(([p]) => [p, 0]),
   );
   if (behind.size > 0) save();
   const remaining = new Set([...ends].filter(([p, end]) => starts.get(p)! < end).map(([p]) => p));
@@ -83,6 +84,8 @@ export async function replayTopicRange(
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
+    const seek = (partition: number) =>
+      consumer.seek({ topic, partition, offset: String(starts.get(partition)!) });
     let settle: (finished: boolean) => void = () => undefined;
     let fail: (error: unknown) => void = () => undefined;
     const finished = new Promise<boolean>((resolve, reject) => {
@@ -98,9 +101,18 @@ export async function replayTopicRange(
           if (!remaining.has(batch.partition)) return;
           const end = ends.get(batch.partition)!;
           const start = starts.get(batch.partition)!;
-          // The group's committed offset is where reading begins; this partition's checkpoint lies below.
-          if (behind.delete(batch.partition) && Number(batch.firstOffset() ?? start) > start)
-            return consumer.seek({ topic, partition: batch.partition, offset: String(start) });
+          // Read from the group's committed offset, before the seek to the checkpoint took
+          // (a few tries: the log may no longer hold the checkpoint's offsets).
+          if (behind.has(batch.partition)) {
+            const seeks = behind.get(batch.partition)!;
+            const fromCommitted =
+              Number(batch.firstOffset() ?? start) >= published.get(batch.partition)!;
+            if (fromCommitted && seeks < 3) {
+              behind.set(batch.partition, seeks + 1);
+              return seek(batch.partition);
+            }
+            behind.delete(batch.partition);
+          }
           // Claiming fences an earlier process of this run; everything below is published.
           const floor = run.output
             ? await run.output.transactions.claim(topic, batch.partition)
@@ -144,6 +156,8 @@ export async function replayTopicRange(
           // The batch's last offset counts too: transaction markers take offsets no message has.
           if (starts.get(batch.partition)! >= end || Number(batch.lastOffset()) + 1 >= end)
             remaining.delete(batch.partition);
+          // Fetching goes on from the resolved offset: without it, this batch would come again.
+          payload.resolveOffset(batch.lastOffset());
           await payload.heartbeat();
           if (remaining.size === 0) settle(true);
           else if (run.interrupt.aborted) settle(false);
@@ -152,6 +166,9 @@ export async function replayTopicRange(
         }
       },
     });
+    // The group's committed offsets are where kafkajs begins; a partition whose checkpoint lies
+    // below is read from there.
+    for (const partition of behind.keys()) seek(partition);
     return await finished;
   } finally {
     run.reporter.end();
