@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { BENCH_EXPERIMENTS, syntheticTrackingLog } from '../../workloads/synthetic-log';
 import { replaySummaryOf, type AsyncRun } from '../support/cli';
 import {
@@ -10,6 +7,8 @@ import {
   sleep,
   STEPS,
   timeOfLine,
+  removeHistory,
+  writeHistory,
   type History,
 } from '../support/history-deployment';
 import { waitFor } from '../support/real-services';
@@ -44,17 +43,9 @@ describe('replay failures: every stored bucket change has exactly one committed 
     expect(await deployment.deadLetterMismatch(true)).toEqual(NOTHING_TWICE);
 
   beforeAll(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'replay-failures-'));
-    const file = join(dir, 'history.log');
-    writeFileSync(file, `${LINES.join('\n')}\n`);
-    history = {
-      lines: LINES,
-      file,
-      dir,
-      reference: await simulateLines(LINES, experimentsOf(BENCH_EXPERIMENTS)),
-    };
+    history = await writeHistory(LINES, BENCH_EXPERIMENTS, 'replay-failures-');
   });
-  afterAll(() => rmSync(history.dir, { recursive: true, force: true }));
+  afterAll(() => removeHistory(history));
   beforeEach(async () => {
     deployment = await HistoryDeployment.create(history, BENCH_EXPERIMENTS);
     system = deployment.system;

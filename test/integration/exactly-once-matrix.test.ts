@@ -1,6 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { BENCH_EXPERIMENTS, syntheticTrackingLog } from '../../workloads/synthetic-log';
 import {
   COMMIT_REFUSED,
@@ -10,10 +8,11 @@ import {
   sleep,
   STEPS,
   timeOfLine,
+  removeHistory,
+  writeHistory,
   type History,
 } from '../support/history-deployment';
 import { waitFor } from '../support/real-services';
-import { experimentsOf, simulateLines } from '../support/worker-harness';
 
 // Every failure step of a writer, each followed by every continuation: the continuations of one
 // step run at once, each on a deployment of its own (topics, group, database, store proxy).
@@ -146,17 +145,9 @@ describe('exactly once after every failure step and every continuation', () => {
   let history: History;
 
   beforeAll(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'exactly-once-matrix-'));
-    const file = join(dir, 'history.log');
-    writeFileSync(file, `${LINES.join('\n')}\n`);
-    history = {
-      lines: LINES,
-      file,
-      dir,
-      reference: await simulateLines(LINES, experimentsOf(BENCH_EXPERIMENTS)),
-    };
+    history = await writeHistory(LINES, BENCH_EXPERIMENTS, 'exactly-once-matrix-');
   });
-  afterAll(() => rmSync(history.dir, { recursive: true, force: true }));
+  afterAll(() => removeHistory(history));
 
   /** One deployment per continuation, torn down whatever happens. */
   async function onDeployments<T>(

@@ -1,9 +1,11 @@
 import { analyticsMessageOf, type AnalyticsMessage } from '@assigner/contracts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { replaySummaryOf, startAssigner, type AsyncRun } from './cli';
 import { waitFor } from './real-services';
 import { StoreFaultProxy, type StoreFault } from './store-fault-proxy';
-import { simulateLines, WorkerSystem } from './worker-harness';
+import { experimentsOf, simulateLines, WorkerSystem } from './worker-harness';
 
 /** A history as a file, and what `simulate` gives for it. */
 export interface History {
@@ -12,6 +14,22 @@ export interface History {
   /** Where checkpoints go. */
   dir: string;
   reference: Awaited<ReturnType<typeof simulateLines>>;
+}
+
+/** The history in a file of its own, in a directory of its own (remove with `removeHistory`). */
+export async function writeHistory(
+  lines: readonly string[],
+  experiments: unknown,
+  prefix: string,
+): Promise<History> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const file = join(dir, 'history.log');
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return { lines, file, dir, reference: await simulateLines(lines, experimentsOf(experiments)) };
+}
+
+export function removeHistory(history: History): void {
+  rmSync(history.dir, { recursive: true, force: true });
 }
 
 /** The steps of a chunk or a batch, as the store sees them (see StoreFault). */
