@@ -12,7 +12,9 @@ import {
   writeHistory,
   type History,
 } from '../support/history-deployment';
+import { type AsyncRun } from '../support/cli';
 import { waitFor } from '../support/real-services';
+import { WorkerSystem } from '../support/worker-harness';
 
 // Every failure step of a writer, each followed by every continuation: the continuations of one
 // step run at once, each on a deployment of its own (topics, group, database, store proxy).
@@ -23,33 +25,84 @@ const LINES = [...syntheticTrackingLog({ lines: 8_000, users: 800, seed: 29 })];
 /** How a replay fails in its first chunk, and whether the store then holds unpublished changes. */
 interface ReplayFailure {
   step: string;
-  fail(deployment: HistoryDeployment): Promise<void>;
-  leftovers: boolean;
+  /** Makes the failure on each deployment, all at once. */
+  fail(deployments: readonly HistoryDeployment[]): Promise<void>;
+  /** Unset where it depends on when the failure struck. */
+  leftovers?: boolean;
+}
+
+/** The same failure on each deployment, independently. */
+const onEach =
+  (fail: (deployment: HistoryDeployment) => Promise<void>) =>
+  async (deployments: readonly HistoryDeployment[]) => {
+    await Promise.all(deployments.map(fail));
+  };
+
+/** A failed replay must say why in one line, and exit 1. */
+function expectFailedWithOneLine(run: AsyncRun, why: RegExp): void {
+  const errors = run.stderr.split('\n').filter((line) => line.startsWith('assigner: '));
+  if (run.status !== 1 || errors.length !== 1 || !why.test(errors[0]!))
+    throw new Error(`expected exit 1 with one line matching ${why}:\n${run.stderr}`);
 }
 
 const REPLAY_FAILURES: ReplayFailure[] = [
   ...[STEPS.beforeStore, STEPS.afterStore, STEPS.sending].map(({ step, fault }) => ({
     step: `killed ${step}`,
-    fail: (deployment: HistoryDeployment) => deployment.replayKilledAt(fault, ['--dead-letters']),
+    fail: onEach((deployment) => deployment.replayKilledAt(fault, ['--dead-letters'])),
     leftovers: fault !== STEPS.beforeStore.fault,
   })),
   {
     step: 'whose commit is refused, the broker having aborted its transaction at the timeout',
-    fail: async (deployment) => {
-      const run = await deployment.replayOutlastingItsTransaction(['--dead-letters']);
-      const errors = run.stderr.split('\n').filter((line) => line.startsWith('assigner: '));
-      if (run.status !== 1 || errors.length !== 1 || !COMMIT_REFUSED.test(errors[0]!))
-        throw new Error(`expected one line saying the commit was refused:\n${run.stderr}`);
-    },
+    fail: onEach(async (deployment) =>
+      expectFailedWithOneLine(
+        await deployment.replayOutlastingItsTransaction(['--dead-letters']),
+        COMMIT_REFUSED,
+      ),
+    ),
     leftovers: true,
   },
   {
     step: "killed after its commit, before it closed the chunk's record",
-    fail: (deployment) =>
+    fail: onEach((deployment) =>
       deployment.replayKilledAt({ command: 'delete', collection: 'open_chunks', when: 'before' }, [
         '--dead-letters',
       ]),
+    ),
     leftovers: false,
+  },
+  {
+    step: 'whose dead-letter topic is deleted while it stores its chunk',
+    fail: onEach(async (deployment) => {
+      const struckNow = deployment.struck({
+        command: 'insert',
+        collection: 'learner_states',
+        when: 'held',
+      });
+      const run = deployment.startReplay(['--dead-letters'], 'replay.json', true);
+      try {
+        await struckNow;
+        await deployment.deleteTopic(deployment.system.dlqTopic);
+      } finally {
+        deployment.proxy.release();
+      }
+      expectFailedWithOneLine(await run.done, /does not host this topic-partition/);
+    }),
+    leftovers: true,
+  },
+  {
+    step: 'stopped by the broker stopping mid-chunk',
+    fail: async (deployments) => {
+      const runs = deployments.map((deployment) => deployment.startReplay(['--dead-letters']));
+      await Promise.all(deployments.map((deployment) => deployment.chunkOpened()));
+      WorkerSystem.stopService('kafka');
+      let ended: AsyncRun[];
+      try {
+        ended = await Promise.all(runs.map(({ done }) => done));
+      } finally {
+        WorkerSystem.startServices();
+      }
+      for (const run of ended) expectFailedWithOneLine(run, /./);
+    },
   },
 ];
 
@@ -149,9 +202,13 @@ describe('exactly once after every failure step and every continuation', () => {
   });
   afterAll(() => removeHistory(history));
 
-  /** One deployment per continuation, torn down whatever happens. */
+  /**
+   * One deployment per continuation, torn down whatever happens: `first` on all of them, then
+   * `each` on each at once.
+   */
   async function onDeployments<T>(
     count: number,
+    first: (deployments: readonly HistoryDeployment[]) => Promise<void>,
     each: (deployment: HistoryDeployment, index: number) => Promise<T>,
   ): Promise<T[]> {
     const deployments: HistoryDeployment[] = [];
@@ -159,6 +216,7 @@ describe('exactly once after every failure step and every continuation', () => {
       // One after the other: the broker's metadata of topics made at once can lag behind.
       for (let made = 0; made < count; made++)
         deployments.push(await HistoryDeployment.create(history, BENCH_EXPERIMENTS));
+      await first(deployments);
       return await Promise.all(deployments.map(each));
     } finally {
       await Promise.all(deployments.map((deployment) => deployment.tearDown()));
@@ -170,9 +228,9 @@ describe('exactly once after every failure step and every continuation', () => {
     async ({ fail, leftovers }) => {
       const outcomes = await onDeployments(
         REPLAY_CONTINUATIONS.length,
+        fail,
         async (deployment, index) => {
           const continuation = REPLAY_CONTINUATIONS[index]!;
-          await fail(deployment);
           const left = (await deployment.storedUnpublished()) > 0;
           await continuation.run(deployment);
           return [
@@ -194,7 +252,7 @@ describe('exactly once after every failure step and every continuation', () => {
           REPLAY_CONTINUATIONS.map(({ name }) => [
             name,
             {
-              leftovers,
+              leftovers: leftovers ?? (expect.any(Boolean) as unknown),
               analytics: NO_MISMATCH,
               deadLetters: { twice: 0, missing: 0 },
               openChunks: 0,
@@ -210,6 +268,7 @@ describe('exactly once after every failure step and every continuation', () => {
     async ({ fault }) => {
       const outcomes = await onDeployments(
         WORKER_CONTINUATIONS.length,
+        () => Promise.resolve(),
         async (deployment, index) => {
           const continuation = WORKER_CONTINUATIONS[index]!;
           const { system } = deployment;
@@ -245,31 +304,35 @@ describe('exactly once after every failure step and every continuation', () => {
   );
 
   it('a worker whose batch outlasts its transaction, which the broker aborts: its commit is refused, it does the batch again; each message once', async () => {
-    const [outcome] = await onDeployments(1, async (deployment) => {
-      const { system } = deployment;
-      const struckNow = deployment.struck({
-        command: 'insert',
-        collection: 'assignments',
-        when: 'held',
-      });
-      await system.startWorker('held', { MONGO_URL: deployment.proxy.url });
-      await deployment.produceHistory();
-      let left: boolean;
-      try {
-        await struckNow;
-        // States stored and sends under way, the transaction open.
-        left = (await deployment.storedUnpublished()) > 0;
-        await sleep(OUTLAST_TRANSACTION_MS);
-      } finally {
-        deployment.proxy.release();
-      }
-      await consumed(deployment);
-      return {
-        leftovers: left,
-        analytics: await deployment.referenceMismatch(),
-        commitRefused: COMMIT_REFUSED.test(readFileSync(system.logOf('held'), 'utf8')),
-      };
-    });
+    const [outcome] = await onDeployments(
+      1,
+      () => Promise.resolve(),
+      async (deployment) => {
+        const { system } = deployment;
+        const struckNow = deployment.struck({
+          command: 'insert',
+          collection: 'assignments',
+          when: 'held',
+        });
+        await system.startWorker('held', { MONGO_URL: deployment.proxy.url });
+        await deployment.produceHistory();
+        let left: boolean;
+        try {
+          await struckNow;
+          // States stored and sends under way, the transaction open.
+          left = (await deployment.storedUnpublished()) > 0;
+          await sleep(OUTLAST_TRANSACTION_MS);
+        } finally {
+          deployment.proxy.release();
+        }
+        await consumed(deployment);
+        return {
+          leftovers: left,
+          analytics: await deployment.referenceMismatch(),
+          commitRefused: COMMIT_REFUSED.test(readFileSync(system.logOf('held'), 'utf8')),
+        };
+      },
+    );
     expect(outcome).toEqual({ leftovers: true, analytics: NO_MISMATCH, commitRefused: true });
   });
 });

@@ -221,6 +221,22 @@ export class HistoryDeployment {
     return run.done;
   }
 
+  /** Deletes one of the deployment's topics; resolves once the broker no longer lists it. */
+  async deleteTopic(topic: string): Promise<void> {
+    const admin = this.system.kafka.admin();
+    await admin.connect();
+    try {
+      await admin.deleteTopics({ topics: [topic] });
+      await waitFor(
+        'the topic deleted',
+        async () => !(await admin.listTopics()).includes(topic),
+        60_000,
+      );
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
   /** Chunks not seen to commit; those taken over are committed, and only watched. */
   openChunks(): Promise<number> {
     return this.system.mongo
