@@ -67,11 +67,11 @@ export async function replayTopicRange(
   );
   const save = () =>
     run.save({ partitions: Object.fromEntries(starts), sources: Object.fromEntries(sources) });
-  // Recorded before anything is stored under them: a pass stopped midway goes on under them.
   /** Partitions whose checkpoint lies below the group's committed offset, with seeks made. */
   const behind = new Map(
     [...starts].filter(([p, start]) => start < published.get(p)!).map(([p]) => [p, 0]),
   );
+  // Recorded before anything is stored under them: a pass stopped midway goes on under them.
   if (behind.size > 0) save();
   const remaining = new Set([...ends].filter(([p, end]) => starts.get(p)! < end).map(([p]) => p));
   const total = [...ends].reduce((sum, [p, end]) => sum + Math.max(0, end - starts.get(p)!), 0);
