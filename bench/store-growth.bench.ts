@@ -380,7 +380,7 @@ async function counts(db: Db): Promise<string> {
 async function countByCursor(db: Db, name: string): Promise<number> {
   let count = 0;
   const cursor = db.collection(name).find({}, { projection: { _id: 1 }, batchSize: 10_000 });
-  for await (const document of cursor) count += document ? 1 : 0;
+  while (await cursor.next()) count += 1;
   return count;
 }
 
