@@ -11,6 +11,7 @@
 //    store, and how long the stats' first count of it took.
 // Everything it makes (topics and databases named bench-growth-* / bench_growth_*, processes) is
 // removed at the end, also on failure or Ctrl-C.
+import { AppConfig } from '@assigner/config';
 import { ExperimentRepository, LearnerStateRepository } from '@assigner/persistence';
 import type { InboundMessage } from '@assigner/contracts';
 import { BatchAssigner } from '@assigner/pipeline';
@@ -152,8 +153,8 @@ function workerInput(firstUserId: number): string[] {
 
 /**
  * A plain transactional consume→produce loop with the worker's Kafka shape (a transactional
- * producer per input partition, two partitions at a time, one transaction per batch) and no
- * store: what the worker would reach if deciding and storing cost nothing.
+ * producer per input partition, its default partitions at a time and batch size, one transaction
+ * per batch) and no store: what the worker would reach if deciding and storing cost nothing.
  */
 async function passThrough(admin: Admin): Promise<number> {
   const input = `${RUN}-raw-input`;
@@ -163,7 +164,14 @@ async function passThrough(admin: Admin): Promise<number> {
   const lines = workerInput(1);
   await produceInput(input, lines);
   const producers: Producer[] = [];
-  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 500 });
+  const { WORKER_PARTITION_CONCURRENCY: concurrently, WORKER_BATCH_MAX_BYTES: batchBytes } =
+    new AppConfig();
+  const consumer = kafka.consumer({
+    groupId,
+    maxWaitTimeInMs: 500,
+    maxBytesPerPartition: batchBytes,
+    maxBytes: batchBytes * concurrently,
+  });
   try {
     for (let partition = 0; partition < PARTITIONS; partition++) {
       const producer = kafka.producer({
@@ -182,7 +190,7 @@ async function passThrough(admin: Admin): Promise<number> {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 2,
+      partitionsConsumedConcurrently: concurrently,
       eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
         if (batch.isEmpty()) return;
         first ??= performance.now();

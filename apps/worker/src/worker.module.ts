@@ -128,6 +128,7 @@ export class WorkerModule {
               topics: cfg.INPUT_TOPICS,
               handleBatch: (payload) => handler.handle(payload),
               partitionsConsumedConcurrently: cfg.WORKER_PARTITION_CONCURRENCY,
+              batchMaxBytes: cfg.WORKER_BATCH_MAX_BYTES,
               logger: logger.logger,
               afterStop: () => output.close(),
               onGroupJoin: () => output.releaseAll(),

@@ -115,11 +115,26 @@ export class AppConfig extends StoreConfig {
   @Max(600_000, { message: 'must be a whole number of milliseconds from 100 to 600000' })
   EXPERIMENTS_REFRESH_MS = 2000;
 
+  /**
+   * Input partitions a worker decides at once. More fill the store's round trips of keyed input
+   * better, but unkeyed input's learners, spread over partitions, then conflict more (README).
+   */
   @Transform(toInt)
   @IsInt({ message: 'must be a whole number from 1 to 64' })
   @Min(1, { message: 'must be a whole number from 1 to 64' })
   @Max(64, { message: 'must be a whole number from 1 to 64' })
   WORKER_PARTITION_CONCURRENCY = 2;
+
+  /**
+   * The most input bytes one partition's batch holds (Kafka's max.partition.fetch.bytes). A
+   * learner's events in one batch cost one state write together, so a backlog goes faster in
+   * large batches; memory holds at most this times `WORKER_PARTITION_CONCURRENCY` of raw input.
+   */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of bytes from 65536 to 67108864' })
+  @Min(65_536, { message: 'must be a whole number of bytes from 65536 to 67108864' })
+  @Max(67_108_864, { message: 'must be a whole number of bytes from 65536 to 67108864' })
+  WORKER_BATCH_MAX_BYTES = 8_388_608;
 
   /** Learners whose latest state the worker keeps in memory between batches (about 2 KB each). */
   @Transform(toInt)

@@ -14,6 +14,8 @@ export interface KafkaBatchServerOptions {
   handleBatch: BatchHandler;
   /** Partitions handled at once; each partition's batches stay in order. */
   partitionsConsumedConcurrently: number;
+  /** The most bytes one partition's batch holds; a fetch holds this per partition handled at once. */
+  batchMaxBytes: number;
   logger: Logger;
   /** Runs after the consumer has left the group, e.g. to close producers. */
   afterStop?: () => Promise<void>;
@@ -52,12 +54,15 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
 
   private async start(): Promise<void> {
     const { kafka, groupId, topics, handleBatch, logger } = this.options;
+    const { batchMaxBytes, partitionsConsumedConcurrently } = this.options;
     // A short fetch wait lets a stopping worker leave the group quickly.
     const consumer = kafka.consumer({
       groupId,
       rebalanceTimeout: 30_000,
       sessionTimeout: 10_000,
       maxWaitTimeInMs: 500,
+      maxBytesPerPartition: batchMaxBytes,
+      maxBytes: batchMaxBytes * partitionsConsumedConcurrently,
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
@@ -86,7 +91,7 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently,
+      partitionsConsumedConcurrently,
       eachBatch: handleBatch,
     });
   }

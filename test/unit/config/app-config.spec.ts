@@ -16,7 +16,12 @@ describe('configuration', () => {
 
   it('names every bad or missing setting in one line', () => {
     const attempt = () =>
-      loadConfig({ MONGO_URL: 'postgres://x', TOPIC_PARTITIONS: 'many', LOG_LEVEL: 'loud' });
+      loadConfig({
+        MONGO_URL: 'postgres://x',
+        TOPIC_PARTITIONS: 'many',
+        LOG_LEVEL: 'loud',
+        WORKER_BATCH_MAX_BYTES: '1024',
+      });
     expect(attempt).toThrow(ConfigError);
     const message = (() => {
       try {
@@ -35,6 +40,9 @@ describe('configuration', () => {
       'TOPIC_PARTITIONS must be a whole number from 1 to 10000 (got "many")',
     );
     expect(message).toContain('LOG_LEVEL must be one of');
+    expect(message).toContain(
+      'WORKER_BATCH_MAX_BYTES must be a whole number of bytes from 65536 to 67108864 (got 1024)',
+    );
   });
 
   it('takes an optional schema registry URL, and names the setting when it is not one', () => {

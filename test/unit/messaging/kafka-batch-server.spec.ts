@@ -1,6 +1,6 @@
 import { KafkaBatchServer } from '@assigner/messaging';
 import { EventEmitter } from 'node:events';
-import type { Kafka } from 'kafkajs';
+import type { ConsumerConfig, Kafka } from 'kafkajs';
 import pino from 'pino';
 
 /** Just enough of a kafkajs consumer to watch the server start, stop and start it again. */
@@ -25,9 +25,14 @@ class FakeConsumer extends EventEmitter {
   }
 }
 
-function serverOver(consumers: FakeConsumer[]): KafkaBatchServer {
+function serverOver(
+  consumers: FakeConsumer[],
+  configs: ConsumerConfig[] = [],
+  limits = { partitionsConsumedConcurrently: 1, batchMaxBytes: 1_048_576 },
+): KafkaBatchServer {
   const kafka = {
-    consumer: () => {
+    consumer: (config: ConsumerConfig) => {
+      configs.push(config);
       const consumer = new FakeConsumer();
       consumers.push(consumer);
       return consumer;
@@ -38,7 +43,7 @@ function serverOver(consumers: FakeConsumer[]): KafkaBatchServer {
     groupId: 'workers',
     topics: ['events'],
     handleBatch: () => Promise.resolve(),
-    partitionsConsumedConcurrently: 1,
+    ...limits,
     logger: pino({ level: 'silent' }),
   });
 }
@@ -80,5 +85,16 @@ describe('the worker’s Kafka transport', () => {
     await server.close();
     await jest.advanceTimersByTimeAsync(5_000);
     expect(consumers).toHaveLength(1);
+  });
+
+  it('fetches at most the batch size per partition, and that per partition handled at once', async () => {
+    const configs: ConsumerConfig[] = [];
+    const server = serverOver([], configs, {
+      partitionsConsumedConcurrently: 6,
+      batchMaxBytes: 8_388_608,
+    });
+    await listening(server);
+    expect(configs[0]).toMatchObject({ maxBytesPerPartition: 8_388_608, maxBytes: 50_331_648 });
+    await server.close();
   });
 });
