@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { BENCH_EXPERIMENTS, syntheticTrackingLog } from '../../workloads/synthetic-log';
 import {
@@ -13,6 +14,7 @@ import {
   type History,
 } from '../support/history-deployment';
 import { type AsyncRun } from '../support/cli';
+import { type StoreFault } from '../support/store-fault-proxy';
 import { waitFor } from '../support/real-services';
 import { WorkerSystem } from '../support/worker-harness';
 
@@ -168,8 +170,104 @@ const REPLAY_CONTINUATIONS: Continuation[] = [
   },
 ];
 
-/** How a worker fails in a batch; killed at a step, the worker's batch is left uncommitted. */
-const WORKER_STEPS = [STEPS.beforeStore, STEPS.afterStore, STEPS.sending];
+/** A worker started through its deployment's store proxy, with the history produced to it. */
+interface FailingWorker {
+  deployment: HistoryDeployment;
+  worker: ChildProcess;
+  /** Resolves once the proxy's fault, armed before the worker started, has struck. */
+  struck: Promise<void>;
+}
+
+/** How a worker fails in a batch; afterwards it is gone, that batch uncommitted. */
+interface WorkerFailure {
+  step: string;
+  fault: StoreFault;
+  /** Makes the failure on each deployment's worker, all at once. */
+  fail(failing: readonly FailingWorker[]): Promise<void>;
+  /** Whether the store then holds unpublished changes. */
+  leftovers: boolean;
+}
+
+const onEachWorker =
+  (fail: (failing: FailingWorker) => Promise<void>) =>
+  async (failing: readonly FailingWorker[]) => {
+    await Promise.all(failing.map(fail));
+  };
+
+const killed = ({ deployment, worker }: FailingWorker) =>
+  deployment.system.stopWorker(worker, 'SIGKILL');
+
+/** Resolves once the failing worker has logged this. */
+const logged = ({ deployment }: FailingWorker, what: RegExp) =>
+  waitFor(
+    `the worker to log ${what}`,
+    () => Promise.resolve(what.test(readFileSync(deployment.system.logOf('failing'), 'utf8'))),
+    120_000,
+  );
+
+/** A batch's states stored, its sends under way, its transaction open. */
+const HOLDING_COPIES: StoreFault = { command: 'insert', collection: 'assignments', when: 'held' };
+
+const WORKER_FAILURES: WorkerFailure[] = [
+  ...[STEPS.beforeStore, STEPS.afterStore, STEPS.sending].map(({ step, fault }) => ({
+    step: `killed ${step}`,
+    fault,
+    fail: onEachWorker(async (failing) => {
+      await failing.struck;
+      await killed(failing);
+    }),
+    leftovers: fault !== STEPS.beforeStore.fault,
+  })),
+  {
+    step: 'whose commit is refused, the broker having aborted its transaction at the timeout, killed then',
+    fault: HOLDING_COPIES,
+    fail: onEachWorker(async (failing) => {
+      await failing.struck;
+      try {
+        await sleep(OUTLAST_TRANSACTION_MS);
+      } finally {
+        failing.deployment.proxy.release();
+      }
+      // Before the consumer's restart 5 s later, which would do the batch again.
+      await logged(failing, COMMIT_REFUSED);
+      await killed(failing);
+    }),
+    leftovers: true,
+  },
+  {
+    step: 'whose dead-letter topic is deleted while it stores its batch, killed once its commit failed',
+    fault: { command: 'insert', collection: 'learner_states', when: 'held' },
+    fail: onEachWorker(async (failing) => {
+      const { deployment } = failing;
+      await failing.struck;
+      try {
+        await deployment.deleteTopic(deployment.system.dlqTopic);
+      } finally {
+        deployment.proxy.release();
+      }
+      await logged(failing, /does not host this topic-partition/);
+      await killed(failing);
+    }),
+    leftovers: true,
+  },
+  {
+    step: 'stopped by the broker stopping mid-batch, killed while the broker is down',
+    fault: HOLDING_COPIES,
+    fail: async (failing) => {
+      await Promise.all(failing.map(({ struck }) => struck));
+      WorkerSystem.stopService('kafka');
+      try {
+        await Promise.all(failing.map(killed));
+      } finally {
+        for (const { deployment } of failing) deployment.proxy.release();
+        WorkerSystem.startServices();
+      }
+      // As after a replay's: the killed workers' transactions are aborted at their timeout.
+      await sleep(OUTLAST_TRANSACTION_MS);
+    },
+    leftovers: true,
+  },
+];
 
 interface WorkerContinuation {
   name: string;
@@ -183,6 +281,15 @@ const WORKER_CONTINUATIONS: WorkerContinuation[] = [
     name: 'the worker started again',
     companion: false,
     run: (deployment) => deployment.system.startWorker('again'),
+  },
+  {
+    name: 'the worker started again with other settings (one partition at a time, batches of 64 KiB)',
+    companion: false,
+    run: (deployment) =>
+      deployment.system.startWorker('again', {
+        WORKER_PARTITION_CONCURRENCY: '1',
+        WORKER_BATCH_MAX_BYTES: '65536',
+      }),
   },
   {
     name: 'a replay of the same history, then the worker again',
@@ -268,21 +375,30 @@ describe('exactly once after every failure step and every continuation', () => {
     },
   );
 
-  it.each(WORKER_STEPS)(
-    'a worker killed $step, then each continuation: each of the history’s messages once',
-    async ({ fault }) => {
+  it.each(WORKER_FAILURES)(
+    'a worker $step, then each continuation: each of the history’s messages once',
+    async ({ fault, fail, leftovers }) => {
       const outcomes = await onDeployments(
         WORKER_CONTINUATIONS.length,
-        () => Promise.resolve(),
+        async (deployments) => {
+          const failing = await Promise.all(
+            deployments.map(async (deployment, index): Promise<FailingWorker> => {
+              const { system } = deployment;
+              if (WORKER_CONTINUATIONS[index]!.companion) await system.startWorker('companion');
+              const struck = deployment.struck(fault);
+              // Awaited by the failure; until then, a failure elsewhere must not go unhandled.
+              struck.catch(() => undefined);
+              const worker = await system.startWorker('failing', {
+                MONGO_URL: deployment.proxy.url,
+              });
+              await deployment.produceHistory();
+              return { deployment, worker, struck };
+            }),
+          );
+          await fail(failing);
+        },
         async (deployment, index) => {
           const continuation = WORKER_CONTINUATIONS[index]!;
-          const { system } = deployment;
-          if (continuation.companion) await system.startWorker('companion');
-          const struckNow = deployment.struck(fault);
-          const failing = await system.startWorker('failing', { MONGO_URL: deployment.proxy.url });
-          await deployment.produceHistory();
-          await struckNow;
-          await system.stopWorker(failing, 'SIGKILL');
           const left = continuation.companion
             ? undefined
             : (await deployment.storedUnpublished()) > 0;
@@ -298,10 +414,7 @@ describe('exactly once after every failure step and every continuation', () => {
         Object.fromEntries(
           WORKER_CONTINUATIONS.map(({ name, companion }) => [
             name,
-            {
-              leftovers: companion ? undefined : fault !== STEPS.beforeStore.fault,
-              analytics: NO_MISMATCH,
-            },
+            { leftovers: companion ? undefined : leftovers, analytics: NO_MISMATCH },
           ]),
         ),
       );
