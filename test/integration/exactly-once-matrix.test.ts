@@ -103,12 +103,9 @@ const REPLAY_FAILURES: ReplayFailure[] = [
       } finally {
         WorkerSystem.startServices();
       }
+      // The continuations start at once: a writer fencing a stopped replay's transaction waits
+      // until the restarted broker has aborted it.
       for (const run of ended) expectFailedWithOneLine(run, /./);
-      // The stopped replays' open transactions are aborted by the restarted broker at their
-      // timeout; a writer fencing one meanwhile gets "concurrent transactions" until then, and
-      // kafkajs's retries may run out first (seen once in CI: that replay failed, and a rerun
-      // is what it then takes). The continuations start once those are settled.
-      await sleep(OUTLAST_TRANSACTION_MS);
     },
   },
 ];
@@ -262,8 +259,6 @@ const WORKER_FAILURES: WorkerFailure[] = [
         for (const { deployment } of failing) deployment.proxy.release();
         WorkerSystem.startServices();
       }
-      // As after a replay's: the killed workers' transactions are aborted at their timeout.
-      await sleep(OUTLAST_TRANSACTION_MS);
     },
     leftovers: true,
   },

@@ -7,6 +7,7 @@ export { createKafka, ensureTopics, errorText, type NeededTopic } from './kafka-
 export {
   analyticsRecord,
   SEND_SLICE,
+  SETTLE_PREVIOUS_TRANSACTION_MS,
   TRANSACTION_TIMEOUT_MS,
   PartitionTransaction,
   TransactionalOutput,

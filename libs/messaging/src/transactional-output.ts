@@ -1,5 +1,12 @@
 import type { AnalyticsMessage, AnalyticsOutput, DeadLetter } from '@assigner/contracts';
-import type { IHeaders, Kafka, Message, Producer, Transaction } from 'kafkajs';
+import {
+  KafkaJSProtocolError,
+  type IHeaders,
+  type Kafka,
+  type Message,
+  type Producer,
+  type Transaction,
+} from 'kafkajs';
 import type { Logger } from 'pino';
 import { ensureTopics, errorText, type NeededTopic } from './kafka-client';
 import { fetchStableCommittedOffsets } from './stable-committed-offsets';
@@ -272,24 +279,56 @@ export class TransactionalOutput {
   private ownedPartition(key: string): OwnedPartition {
     const existing = this.owned.get(key);
     if (existing) return existing;
-    const producer = this.options.kafka.producer({
-      transactionalId: `${this.options.transactionalIdPrefix}-${key}`,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      transactionTimeout: TRANSACTION_TIMEOUT_MS,
-    });
-    const owned: OwnedPartition = {
-      producer: producer.connect().then(async () => {
-        // kafkajs registers the transactional id (InitProducerId, which fences the previous owner
-        // and settles its open transaction) only at the first transaction, not on connect.
-        await (await producer.transaction()).abort();
-        return producer;
-      }),
-    };
+    const owned: OwnedPartition = { producer: this.registeredProducer(key) };
     owned.producer.catch(() => {
       if (this.owned.get(key) === owned) this.owned.delete(key);
     });
     this.owned.set(key, owned);
     return owned;
   }
+
+  /**
+   * The partition's producer, its transactional id registered: that fences the previous owner
+   * and settles its open transaction. The broker answers "concurrent transactions" until that
+   * transaction is aborted, which after a broker restart can outlast kafkajs's retries (the
+   * coordinator writes the abort only once the output partitions are back): waited out here, up
+   * to SETTLE_PREVIOUS_TRANSACTION_MS, with a fresh producer each time.
+   */
+  private async registeredProducer(key: string): Promise<Producer> {
+    const deadline = Date.now() + SETTLE_PREVIOUS_TRANSACTION_MS;
+    for (;;) {
+      const producer = this.options.kafka.producer({
+        transactionalId: `${this.options.transactionalIdPrefix}-${key}`,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        transactionTimeout: TRANSACTION_TIMEOUT_MS,
+      });
+      try {
+        await producer.connect();
+        // kafkajs registers the transactional id only at the first transaction, not on connect.
+        await (await producer.transaction()).abort();
+        return producer;
+      } catch (error) {
+        await producer.disconnect().catch(() => undefined);
+        if (!isConcurrentTransactions(error) || Date.now() >= deadline) throw error;
+        this.options.logger.info(
+          { partition: key },
+          "waiting for the broker to settle the partition's previous transaction",
+        );
+        await new Promise((resolve) => setTimeout(resolve, SETTLE_RETRY_MS));
+      }
+    }
+  }
+}
+
+/** How long registering a transactional id waits for its previous transaction to be settled. */
+export const SETTLE_PREVIOUS_TRANSACTION_MS = 4 * TRANSACTION_TIMEOUT_MS;
+const SETTLE_RETRY_MS = 2_000;
+
+/** The broker's "concurrent transactions" answer, as kafkajs throws it once its retries ran out. */
+function isConcurrentTransactions(error: unknown): boolean {
+  for (let cause = error; cause instanceof Error; cause = cause.cause)
+    if (cause instanceof KafkaJSProtocolError && cause.type === 'CONCURRENT_TRANSACTIONS')
+      return true;
+  return false;
 }
