@@ -4,6 +4,7 @@ import { BENCH_EXPERIMENTS, syntheticTrackingLog } from '../../workloads/synthet
 import {
   COMMIT_REFUSED,
   HistoryDeployment,
+  HOLDING_COPIES,
   NO_MISMATCH,
   OUTLAST_TRANSACTION_MS,
   sleep,
@@ -202,9 +203,6 @@ const logged = ({ deployment }: FailingWorker, what: RegExp) =>
     120_000,
   );
 
-/** A batch's states stored, its sends under way, its transaction open. */
-const HOLDING_COPIES: StoreFault = { command: 'insert', collection: 'assignments', when: 'held' };
-
 const WORKER_FAILURES: WorkerFailure[] = [
   ...[STEPS.beforeStore, STEPS.afterStore, STEPS.sending].map(({ step, fault }) => ({
     step: `killed ${step}`,
@@ -219,12 +217,7 @@ const WORKER_FAILURES: WorkerFailure[] = [
     step: 'whose commit is refused, the broker having aborted its transaction at the timeout, killed then',
     fault: HOLDING_COPIES,
     fail: onEachWorker(async (failing) => {
-      await failing.struck;
-      try {
-        await sleep(OUTLAST_TRANSACTION_MS);
-      } finally {
-        failing.deployment.proxy.release();
-      }
+      await failing.deployment.heldPastTransactionTimeout(failing.struck);
       // Before the consumer's restart 5 s later, which would do the batch again.
       await logged(failing, COMMIT_REFUSED);
       await killed(failing);
@@ -422,11 +415,7 @@ describe('exactly once after every failure step and every continuation', () => {
       () => Promise.resolve(),
       async (deployment) => {
         const { system } = deployment;
-        const struckNow = deployment.struck({
-          command: 'insert',
-          collection: 'assignments',
-          when: 'held',
-        });
+        const struckNow = deployment.struck(HOLDING_COPIES);
         await system.startWorker('held', { MONGO_URL: deployment.proxy.url });
         await deployment.produceHistory();
         let left: boolean;

@@ -48,6 +48,13 @@ export const STEPS = {
   },
 } satisfies Record<string, { step: string; fault: StoreFault }>;
 
+/** A chunk's or batch's states stored, its sends under way, its transaction open. */
+export const HOLDING_COPIES: StoreFault = {
+  command: 'insert',
+  collection: 'assignments',
+  when: 'held',
+};
+
 /** Held past TRANSACTION_TIMEOUT_MS (30 s) and the broker's sweep of timed-out transactions (10 s). */
 export const OUTLAST_TRANSACTION_MS = 45_000;
 
@@ -210,15 +217,23 @@ export class HistoryDeployment {
    * is refused. Resolves with how the replay ended.
    */
   async replayOutlastingItsTransaction(extra: string[] = []): Promise<AsyncRun> {
-    const struckNow = this.struck({ command: 'insert', collection: 'assignments', when: 'held' });
+    const struckNow = this.struck(HOLDING_COPIES);
     const run = this.startReplay(extra, 'replay.json', true);
+    await this.heldPastTransactionTimeout(struckNow);
+    return run.done;
+  }
+
+  /**
+   * Once a `held` fault has struck, keeps the writer held until the broker has aborted its open
+   * transaction at the timeout, then lets it go on (to a commit the broker refuses).
+   */
+  async heldPastTransactionTimeout(struck: Promise<void>): Promise<void> {
     try {
-      await struckNow;
+      await struck;
       await sleep(OUTLAST_TRANSACTION_MS);
     } finally {
       this.proxy.release();
     }
-    return run.done;
   }
 
   /** Deletes one of the deployment's topics; resolves once the broker no longer lists it. */
