@@ -56,11 +56,14 @@ export async function replayTopicRange(
   // (or by this run just before it stopped). From the checkpoint on, the partition is applied
   // under a source of its own, as a file replay does (see `replayFiles`): what the chunk stored
   // publishes nothing again, and what it had not stored is applied now.
+  const behindPublished = new Set(
+    [...ends.keys()].filter((p) => starts.get(p)! < published.get(p)!),
+  );
   const sources = new Map(
     [...ends.keys()].map((p) => {
       const earlier = checkpointed?.sources?.[p];
       const to = published.get(p)!;
-      if (starts.get(p)! < to)
+      if (behindPublished.has(p))
         return [p, { source: catchUpSource(run.runId, earlier ?? {}, to, `:${topic}/${p}`), to }];
       return [p, earlier ?? { source: `replay:${run.runId}:${topic}/${p}`, to }];
     }),
@@ -68,9 +71,7 @@ export async function replayTopicRange(
   const save = () =>
     run.save({ partitions: Object.fromEntries(starts), sources: Object.fromEntries(sources) });
   /** Partitions whose checkpoint lies below the group's committed offset, with seeks made. */
-  const behind = new Map(
-    [...starts].filter(([p, start]) => start < published.get(p)!).map(([p]) => [p, 0]),
-  );
+  const behind = new Map([...behindPublished].map((p) => [p, 0]));
   // Recorded before anything is stored under them: a pass stopped midway goes on under them.
   if (behind.size > 0) save();
   const remaining = new Set([...ends].filter(([p, end]) => starts.get(p)! < end).map(([p]) => p));
