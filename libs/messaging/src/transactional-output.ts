@@ -1,4 +1,5 @@
 import type { AnalyticsMessage, AnalyticsOutput, DeadLetter } from '@assigner/contracts';
+import { backOff } from 'exponential-backoff';
 import {
   KafkaJSProtocolError,
   type IHeaders,
@@ -294,29 +295,38 @@ export class TransactionalOutput {
    * coordinator writes the abort only once the output partitions are back): waited out here, up
    * to SETTLE_PREVIOUS_TRANSACTION_MS, with a fresh producer each time.
    */
-  private async registeredProducer(key: string): Promise<Producer> {
+  private registeredProducer(key: string): Promise<Producer> {
     const deadline = Date.now() + SETTLE_PREVIOUS_TRANSACTION_MS;
-    for (;;) {
-      const producer = this.options.kafka.producer({
-        transactionalId: `${this.options.transactionalIdPrefix}-${key}`,
-        idempotent: true,
-        maxInFlightRequests: 1,
-        transactionTimeout: TRANSACTION_TIMEOUT_MS,
-      });
-      try {
-        await producer.connect();
-        // kafkajs registers the transactional id only at the first transaction, not on connect.
-        await (await producer.transaction()).abort();
-        return producer;
-      } catch (error) {
-        await producer.disconnect().catch(() => undefined);
-        if (!isConcurrentTransactions(error) || Date.now() >= deadline) throw error;
+    return backOff(() => this.registerOnce(key), {
+      numOfAttempts: Infinity,
+      startingDelay: SETTLE_RETRY_MS,
+      timeMultiple: 1,
+      retry: (error) => {
+        if (!isConcurrentTransactions(error) || Date.now() >= deadline) return false;
         this.options.logger.info(
           { partition: key },
           "waiting for the broker to settle the partition's previous transaction",
         );
-        await new Promise((resolve) => setTimeout(resolve, SETTLE_RETRY_MS));
-      }
+        return true;
+      },
+    });
+  }
+
+  private async registerOnce(key: string): Promise<Producer> {
+    const producer = this.options.kafka.producer({
+      transactionalId: `${this.options.transactionalIdPrefix}-${key}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: TRANSACTION_TIMEOUT_MS,
+    });
+    try {
+      await producer.connect();
+      // kafkajs registers the transactional id only at the first transaction, not on connect.
+      await (await producer.transaction()).abort();
+      return producer;
+    } catch (error) {
+      await producer.disconnect().catch(() => undefined);
+      throw error;
     }
   }
 }
