@@ -12,6 +12,7 @@
 // Everything it makes (topics and databases named bench-growth-* / bench_growth_*, processes) is
 // removed at the end, also on failure or Ctrl-C.
 import { AppConfig } from '@assigner/config';
+import { batchFetchLimits } from '@assigner/messaging';
 import { ExperimentRepository, LearnerStateRepository } from '@assigner/persistence';
 import type { InboundMessage } from '@assigner/contracts';
 import { BatchAssigner } from '@assigner/pipeline';
@@ -169,8 +170,7 @@ async function passThrough(admin: Admin): Promise<number> {
   const consumer = kafka.consumer({
     groupId,
     maxWaitTimeInMs: 500,
-    maxBytesPerPartition: batchBytes,
-    maxBytes: batchBytes * concurrently,
+    ...batchFetchLimits(batchBytes, concurrently),
   });
   try {
     for (let partition = 0; partition < PARTITIONS; partition++) {

@@ -1,4 +1,5 @@
 export {
+  batchFetchLimits,
   KafkaBatchServer,
   type BatchHandler,
   type KafkaBatchServerOptions,

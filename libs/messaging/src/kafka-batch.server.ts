@@ -53,16 +53,15 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
   }
 
   private async start(): Promise<void> {
-    const { kafka, groupId, topics, handleBatch, logger } = this.options;
-    const { batchMaxBytes, partitionsConsumedConcurrently } = this.options;
+    const { kafka, groupId, topics, handleBatch, logger, partitionsConsumedConcurrently } =
+      this.options;
     // A short fetch wait lets a stopping worker leave the group quickly.
     const consumer = kafka.consumer({
       groupId,
       rebalanceTimeout: 30_000,
       sessionTimeout: 10_000,
       maxWaitTimeInMs: 500,
-      maxBytesPerPartition: batchMaxBytes,
-      maxBytes: batchMaxBytes * partitionsConsumedConcurrently,
+      ...batchFetchLimits(this.options.batchMaxBytes, partitionsConsumedConcurrently),
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
@@ -131,4 +130,15 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
     if (!this.consumer) throw new Error('KafkaBatchServer is not listening yet');
     return this.consumer as T;
   }
+}
+
+/** A consumer's fetch limits for batches of at most `batchMaxBytes`, so many partitions at once. */
+export function batchFetchLimits(
+  batchMaxBytes: number,
+  partitionsConsumedConcurrently: number,
+): { maxBytesPerPartition: number; maxBytes: number } {
+  return {
+    maxBytesPerPartition: batchMaxBytes,
+    maxBytes: batchMaxBytes * partitionsConsumedConcurrently,
+  };
 }
