@@ -114,4 +114,19 @@ describe('TransactionalOutput: who owns an input partition and what it has publi
     );
     expect(await output.claim(input, 0)).toBe(20);
   });
+
+  it('commits a batch with nothing to publish right after one that published', async () => {
+    const output = workerOutput(uniqueName('tx-group'));
+    expect(await output.claim(input, 0)).toBe(0);
+    // The broker still writes the previous commit's markers for a moment; without waiting that
+    // out, most such batches failed here.
+    for (let round = 1; round <= 10; round++) {
+      await output.publish({
+        ...batchUpTo(20 * round - 10),
+        analytics: [message(`round-${round}`)],
+      });
+      await output.publish(batchUpTo(20 * round));
+    }
+    expect(await output.claim(input, 0)).toBe(200);
+  });
 });

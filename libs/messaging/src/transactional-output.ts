@@ -118,12 +118,21 @@ export class PartitionTransaction implements AnalyticsOutput {
           topic: this.steps.deadLetterTopic,
           messages: deadLetters.map(deadLetterMessage),
         });
-      await this.transaction.sendOffsets({
-        consumerGroupId: this.steps.groupId,
-        topics: [
-          { topic: this.topic, partitions: [{ partition: this.partition, offset: nextOffset }] },
-        ],
-      });
+      // First in a batch with nothing to publish: the broker answers "concurrent transactions"
+      // while it still writes the partition's previous commit, and kafkajs does not retry it.
+      await whileSettling(
+        () =>
+          this.transaction.sendOffsets({
+            consumerGroupId: this.steps.groupId,
+            topics: [
+              {
+                topic: this.topic,
+                partitions: [{ partition: this.partition, offset: nextOffset }],
+              },
+            ],
+          }),
+        OFFSETS_SETTLING,
+      );
       await this.transaction.commit();
       this.steps.committed(Number(nextOffset));
     } catch (error) {
@@ -296,19 +305,13 @@ export class TransactionalOutput {
    * to SETTLE_PREVIOUS_TRANSACTION_MS, with a fresh producer each time.
    */
   private registeredProducer(key: string): Promise<Producer> {
-    const deadline = Date.now() + SETTLE_PREVIOUS_TRANSACTION_MS;
-    return backOff(() => this.registerOnce(key), {
-      numOfAttempts: Infinity,
-      startingDelay: SETTLE_RETRY_MS,
-      timeMultiple: 1,
-      retry: (error) => {
-        if (!isConcurrentTransactions(error) || Date.now() >= deadline) return false;
+    return whileSettling(() => this.registerOnce(key), {
+      ...REGISTRATION_SETTLING,
+      onWait: () =>
         this.options.logger.info(
           { partition: key },
           "waiting for the broker to settle the partition's previous transaction",
-        );
-        return true;
-      },
+        ),
     });
   }
 
@@ -333,9 +336,49 @@ export class TransactionalOutput {
 
 /** How long registering a transactional id waits for its previous transaction to be settled. */
 export const SETTLE_PREVIOUS_TRANSACTION_MS = 4 * TRANSACTION_TIMEOUT_MS;
-const SETTLE_RETRY_MS = 2_000;
 
-/** The broker's "concurrent transactions" answer, as kafkajs throws it once its retries ran out. */
+interface Settling {
+  /** How long to go on trying. */
+  withinMs: number;
+  startingDelay: number;
+  maxDelay: number;
+  onWait?: () => void;
+}
+
+/** A fresh producer every 2 s: the previous owner's abort waits for the output partitions. */
+const REGISTRATION_SETTLING: Settling = {
+  withinMs: SETTLE_PREVIOUS_TRANSACTION_MS,
+  startingDelay: 2_000,
+  maxDelay: 2_000,
+};
+
+/** Writing a commit's markers takes milliseconds, longer on a busy broker; as the Java client. */
+const OFFSETS_SETTLING: Settling = {
+  withinMs: TRANSACTION_TIMEOUT_MS,
+  startingDelay: 20,
+  maxDelay: 1_000,
+};
+
+/**
+ * Tries `attempt` again while the broker answers "concurrent transactions", that is while it is
+ * still settling the transactional id's previous transaction; any other error fails at once.
+ */
+function whileSettling<T>(attempt: () => Promise<T>, settling: Settling): Promise<T> {
+  const deadline = Date.now() + settling.withinMs;
+  return backOff(attempt, {
+    numOfAttempts: Infinity,
+    startingDelay: settling.startingDelay,
+    maxDelay: settling.maxDelay,
+    timeMultiple: 2,
+    retry: (error) => {
+      if (!isConcurrentTransactions(error) || Date.now() >= deadline) return false;
+      settling.onWait?.();
+      return true;
+    },
+  });
+}
+
+/** The broker's "concurrent transactions" answer, as is or as kafkajs throws it once its retries ran out. */
 function isConcurrentTransactions(error: unknown): boolean {
   for (let cause = error; cause instanceof Error; cause = cause.cause)
     if (cause instanceof KafkaJSProtocolError && cause.type === 'CONCURRENT_TRANSACTIONS')
