@@ -7,7 +7,7 @@
 // Needs the services (`npm run services -- start`, then `eval "$(npm run -s services -- env)"`)
 // and the producer's venv (`npm test` makes it).
 import { validateExperimentsFile, type InboundMessage } from '@assigner/contracts';
-import { EventBusDecoder } from '@assigner/messaging';
+import { EventBusDecoder, ensureTopics } from '@assigner/messaging';
 import { ExperimentRepository } from '@assigner/persistence';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -177,10 +177,10 @@ async function main(): Promise<void> {
   const jsonTopic = `${id}-json`;
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({
-    topics: [avroTopic, jsonTopic].map((topic) => ({ topic, numPartitions: PARTITIONS })),
-    waitForLeaders: true,
-  });
+  await ensureTopics(
+    kafka,
+    [avroTopic, jsonTopic].map((topic) => ({ topic, setting: 'bench', numPartitions: PARTITIONS })),
+  );
 
   const events = signals(EVENTS);
   const sendStarted = Date.now();

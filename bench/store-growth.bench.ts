@@ -12,7 +12,7 @@
 // Everything it makes (topics and databases named bench-growth-* / bench_growth_*, processes) is
 // removed at the end, also on failure or Ctrl-C.
 import { AppConfig } from '@assigner/config';
-import { batchFetchLimits } from '@assigner/messaging';
+import { batchFetchLimits, ensureTopics } from '@assigner/messaging';
 import { ExperimentRepository, LearnerStateRepository } from '@assigner/persistence';
 import type { InboundMessage } from '@assigner/contracts';
 import { BatchAssigner } from '@assigner/pipeline';
@@ -113,11 +113,11 @@ interface Row {
 }
 const rows: Row[] = [];
 
-async function createTopics(admin: Admin, names: readonly string[]): Promise<void> {
-  await admin.createTopics({
-    topics: names.map((topic) => ({ topic, numPartitions: PARTITIONS })),
-    waitForLeaders: true,
-  });
+async function createTopics(names: readonly string[]): Promise<void> {
+  await ensureTopics(
+    kafka,
+    names.map((topic) => ({ topic, setting: 'bench', numPartitions: PARTITIONS })),
+  );
 }
 
 /** Keyed by user id, as a log shipper would, so each learner's events stay in order. */
@@ -157,11 +157,11 @@ function workerInput(firstUserId: number): string[] {
  * producer per input partition, its default partitions at a time and batch size, one transaction
  * per batch) and no store: what the worker would reach if deciding and storing cost nothing.
  */
-async function passThrough(admin: Admin): Promise<number> {
+async function passThrough(): Promise<number> {
   const input = `${RUN}-raw-input`;
   const output = `${RUN}-raw-output`;
   const groupId = `${RUN}-raw-group`;
-  await createTopics(admin, [input, output]);
+  await createTopics([input, output]);
   const lines = workerInput(1);
   await produceInput(input, lines);
   const producers: Producer[] = [];
@@ -286,7 +286,7 @@ async function workerRun(admin: Admin, index: number): Promise<WorkerRun> {
   const id = `${RUN}-w${index}`;
   const input = `${id}-input`;
   const groupId = `${id}-group`;
-  await createTopics(admin, [input, `${id}-analytics`, `${id}-dlq`]);
+  await createTopics([input, `${id}-analytics`, `${id}-dlq`]);
   const lines = workerInput(WORKER_FIRST_IDS[index]!);
   await produceInput(input, lines);
   note(`worker run ${index}: input ready, starting the worker`);
@@ -600,7 +600,7 @@ async function main(): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const raw = await passThrough(admin);
+    const raw = await passThrough();
     say(`raw pass-through (transactional consume→produce, no store): ${perSecond(raw)}`);
     rows.push({ what: 'raw pass-through', figure: perSecond(raw) });
 

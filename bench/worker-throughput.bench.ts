@@ -8,6 +8,7 @@ import { BatchAssigner } from '@assigner/pipeline';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { ensureTopics } from '@assigner/messaging';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { benchExperiments, syntheticTrackingLog, userKey } from '../workloads/synthetic-log';
@@ -29,13 +30,14 @@ const experiments = benchExperiments();
 
 async function prepare(name: string, lines: string[]) {
   const id = `bench-${name}-${randomBytes(3).toString('hex')}`;
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({
-    topics: ['input', 'analytics', 'dlq'].map((t) => ({ topic: `${id}-${t}`, numPartitions: 6 })),
-    waitForLeaders: true,
-  });
-  await admin.disconnect();
+  await ensureTopics(
+    kafka,
+    ['input', 'analytics', 'dlq'].map((t) => ({
+      topic: `${id}-${t}`,
+      setting: 'bench',
+      numPartitions: 6,
+    })),
+  );
   const db = mongo.db(id.replaceAll('-', '_'));
   for (const experiment of experiments)
     await new ExperimentRepository(db).save(experiment, { actor: 'bench' });
