@@ -53,15 +53,15 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
   }
 
   private async start(): Promise<void> {
-    const { kafka, groupId, topics, handleBatch, logger, partitionsConsumedConcurrently } =
-      this.options;
+    const { kafka, groupId, topics, handleBatch, logger } = this.options;
+    const { batchMaxBytes, partitionsConsumedConcurrently } = this.options;
     // A short fetch wait lets a stopping worker leave the group quickly.
     const consumer = kafka.consumer({
       groupId,
       rebalanceTimeout: 30_000,
       sessionTimeout: 10_000,
       maxWaitTimeInMs: 500,
-      ...batchFetchLimits(this.options.batchMaxBytes, partitionsConsumedConcurrently),
+      ...batchFetchLimits(batchMaxBytes, partitionsConsumedConcurrently),
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {

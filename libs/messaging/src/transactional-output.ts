@@ -118,21 +118,15 @@ export class PartitionTransaction implements AnalyticsOutput {
           topic: this.steps.deadLetterTopic,
           messages: deadLetters.map(deadLetterMessage),
         });
+      const offsets = {
+        consumerGroupId: this.steps.groupId,
+        topics: [
+          { topic: this.topic, partitions: [{ partition: this.partition, offset: nextOffset }] },
+        ],
+      };
       // First in a batch with nothing to publish: the broker answers "concurrent transactions"
       // while it still writes the partition's previous commit, and kafkajs does not retry it.
-      await whileSettling(
-        () =>
-          this.transaction.sendOffsets({
-            consumerGroupId: this.steps.groupId,
-            topics: [
-              {
-                topic: this.topic,
-                partitions: [{ partition: this.partition, offset: nextOffset }],
-              },
-            ],
-          }),
-        OFFSETS_SETTLING,
-      );
+      await whileSettling(() => this.transaction.sendOffsets(offsets), OFFSETS_SETTLING);
       await this.transaction.commit();
       this.steps.committed(Number(nextOffset));
     } catch (error) {
