@@ -143,6 +143,33 @@ describe('learner states in the store', () => {
     });
     // MongoDB's planner names the index; FerretDB's (PostgreSQL's plan) the index scan.
     expect(JSON.stringify(plan)).toMatch(/IXSCAN|Index Scan/);
+    // Where the store serves only equality, many learners of one block are read by block.
+    const blockPlan = await db.command({
+      explain: { find: 'learner_states', filter: { block: 0, userId: { $in: [USER, 8] } } },
+      verbosity: 'queryPlanner',
+    });
+    expect(JSON.stringify(blockPlan)).toMatch(/IXSCAN|Index Scan/);
+  });
+
+  it('reads many learners of one block, and only those', async () => {
+    const assigner = new BatchAssigner(repository);
+    const experiments = [experiment({ triggers: ['page_view'] })];
+    // Learners 1 to 63 (block 0), each enrolled in a course of their own.
+    const messages = Array.from({ length: 63 }, (_, index) => ({
+      value: JSON.stringify({
+        type: 'experiment-assigner.enrollment',
+        user_id: index + 1,
+        course_id: `course-v1:edX+L${index + 1}+1`,
+        time: '2026-01-01T00:00:00Z',
+      }),
+      position: { source: 'block/0', offset: index },
+    }));
+    await assigner.process(messages, experiments);
+    const wanted = [3, 9, 10, 17, 40, 63, 64];
+    const read = await new LearnerStateRepository(db).latestStates(wanted);
+    expect([...read.keys()].sort((a, b) => a - b)).toEqual([3, 9, 10, 17, 40, 63]);
+    for (const [userId, state] of read)
+      expect([...state.enrollments.keys()]).toEqual([`course-v1:edX+L${userId}+1`]);
   });
 
   it('holds two versions per learner however often they are written', async () => {

@@ -22,7 +22,12 @@ import {
 import { LRUCache } from 'lru-cache';
 import { inParallel, slices } from './in-parallel';
 import { retryTransient } from './mongo-errors';
-import { findEach, storeCapabilities, type StoreCapabilities } from './store-capabilities';
+import {
+  findEach,
+  findEachOf,
+  storeCapabilities,
+  type StoreCapabilities,
+} from './store-capabilities';
 
 /**
  * Where the store serves only equality from an index, a read of many learners of few blocks (see
@@ -270,6 +275,8 @@ export class LearnerStateRepository implements LearnerStateStore {
   /**
    * Every stored version of these learners, each learner's or each block's by one lookup where
    * the store serves only equality (`block` for many learners of few blocks), else by one `$in`.
+   * A block's lookup names the learners wanted in it: the store reads the block by its index and
+   * returns only those (a worker's partition holds a fraction of each block's learners).
    */
   private async versionsOf(
     userIds: readonly number[],
@@ -277,12 +284,20 @@ export class LearnerStateRepository implements LearnerStateStore {
   ): Promise<StoredLearnerStateDocument[]> {
     if (userIds.length === 0) return [];
     const capabilities = await this.storeCapabilities();
-    const blocks = new Set(userIds.map(learnerBlock));
+    const blocks = new Map<number, number[]>();
+    for (const userId of userIds) {
+      const block = learnerBlock(userId);
+      const learners = blocks.get(block);
+      if (learners) learners.push(userId);
+      else blocks.set(block, [userId]);
+    }
     if (capabilities.indexedIn || userIds.length < LEARNERS_PER_BLOCK_READ * blocks.size)
       return findEach(this.states, capabilities, 'userId', userIds, projection);
-    const wanted = new Set(userIds);
-    const documents = await findEach(this.states, capabilities, 'block', [...blocks], projection);
-    return documents.filter(({ userId }) => wanted.has(userId));
+    return findEachOf(
+      this.states,
+      [...blocks].map(([block, learners]) => ({ block, userId: { $in: learners } })),
+      projection,
+    );
   }
 
   /**

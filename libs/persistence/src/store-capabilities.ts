@@ -41,12 +41,21 @@ export async function findEach<T extends Document>(
   projection?: Document,
 ): Promise<T[]> {
   if (values.length === 0) return [];
-  const find = (filter: Filter<T>) =>
-    retryTransient(() => collection.find(filter, { projection }).toArray() as Promise<T[]>);
-  if (capabilities.indexedIn || values.length === 1)
-    return find({ [field]: values.length === 1 ? values[0] : { $in: [...values] } } as Filter<T>);
-  const found = await inParallel(values, LOOKUPS_IN_FLIGHT, (value) =>
-    find({ [field]: value } as Filter<T>),
+  const filters =
+    capabilities.indexedIn || values.length === 1
+      ? [{ [field]: values.length === 1 ? values[0] : { $in: [...values] } }]
+      : values.map((value) => ({ [field]: value }));
+  return findEachOf(collection, filters as Filter<T>[], projection);
+}
+
+/** Every document matching any of these filters, by one query each, a few at a time. */
+export async function findEachOf<T extends Document>(
+  collection: Collection<T>,
+  filters: readonly Filter<T>[],
+  projection?: Document,
+): Promise<T[]> {
+  const found = await inParallel(filters, LOOKUPS_IN_FLIGHT, (filter) =>
+    retryTransient(() => collection.find(filter, { projection }).toArray() as Promise<T[]>),
   );
   return found.flat();
 }
