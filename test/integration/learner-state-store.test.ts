@@ -172,6 +172,77 @@ describe('learner states in the store', () => {
       expect([...state.enrollments.keys()]).toEqual([`course-v1:edX+L${userId}+1`]);
   });
 
+  describe("a worker, presuming new the learners above its partition's highest stored", () => {
+    const experiments = [experiment({ triggers: ['enrollment'] })];
+    const enrollment = (userId: number, course: string, source: string, offset: number) => ({
+      value: JSON.stringify({
+        type: 'experiment-assigner.enrollment',
+        user_id: userId,
+        username: `learner${userId}`,
+        course_id: `course-v1:edX+${course}+1`,
+        time: '2026-01-01T00:00:00Z',
+      }),
+      position: { source, offset },
+    });
+    const coursesOf = async (userId: number) =>
+      [...((await repository.latestStates([userId])).get(userId)?.enrollments.keys() ?? [])].sort();
+
+    /** A worker's store in a process of its own (no cache), and the state reads it sends. */
+    async function worker(): Promise<{ assigner: BatchAssigner; reads: () => number }> {
+      const monitored = testMongoClient({ monitorCommands: true });
+      await monitored.connect();
+      clients.push(monitored);
+      let reads = 0;
+      monitored.on('commandStarted', ({ commandName, command }) => {
+        if (commandName === 'find' && command.find === 'learner_states') reads += 1;
+      });
+      const store = new LearnerStateRepository(monitored.db(db.databaseName), {
+        presumeNewLearners: true,
+      });
+      return { assigner: new BatchAssigner(store), reads: () => reads };
+    }
+    const clients: MongoClient[] = [];
+    afterEach(async () => {
+      for (const client of clients.splice(0)) await client.close();
+    });
+
+    it('stores new learners without reading them, and reads those at or below the mark', async () => {
+      const first = await worker();
+      await first.assigner.process(
+        [enrollment(10, 'A', 'input/0', 0), enrollment(12, 'A', 'input/0', 1)],
+        experiments,
+      );
+      expect(first.reads()).toBe(0);
+      expect(await coursesOf(12)).toEqual(['course-v1:edX+A+1']);
+
+      // Another process (a restart): learner 11 is below the mark of 12, so it is read.
+      const second = await worker();
+      await second.assigner.process(
+        [enrollment(11, 'B', 'input/0', 2), enrollment(12, 'B', 'input/0', 3)],
+        experiments,
+      );
+      expect(second.reads()).toBeGreaterThan(0);
+      expect(await coursesOf(12)).toEqual(['course-v1:edX+A+1', 'course-v1:edX+B+1']);
+    });
+
+    it('loses nothing of a learner another input stored: presumed new, they conflict and are read', async () => {
+      // Learner 30 first comes through another partition (or another topic, or a replay).
+      await new BatchAssigner(repository).process([enrollment(30, 'A', 'input/1', 0)], experiments);
+      const { assigner, reads } = await worker();
+      const result = await assigner.process(
+        [enrollment(30, 'B', 'input/0', 0), enrollment(31, 'C', 'input/0', 1)],
+        experiments,
+      );
+      expect(reads()).toBeGreaterThan(0);
+      expect(await coursesOf(30)).toEqual(['course-v1:edX+A+1', 'course-v1:edX+B+1']);
+      expect(await coursesOf(31)).toEqual(['course-v1:edX+C+1']);
+      // One assignment message per new course, none for the course stored by the other input.
+      expect(
+        result.analytics.map(({ userId, properties }) => `${userId} ${properties.course_id}`),
+      ).toEqual(['30 course-v1:edX+B+1', '31 course-v1:edX+C+1']);
+    });
+  });
+
   it('holds two versions per learner however often they are written', async () => {
     const LEARNERS = 2000;
     // As the worker runs it: recently used learners' latest versions are kept in memory.

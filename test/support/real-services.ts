@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
-import { MongoClient } from 'mongodb';
+import { MongoClient, type MongoClientOptions } from 'mongodb';
 
 /** A name no other test run uses, so tests can share one broker and store. */
 export function uniqueName(prefix: string): string {
@@ -22,8 +22,8 @@ export function testKafka(): Kafka {
   });
 }
 
-export function testMongoClient(): MongoClient {
-  return new MongoClient(required('MONGO_URL'), { serverSelectionTimeoutMS: 5000 });
+export function testMongoClient(options: MongoClientOptions = {}): MongoClient {
+  return new MongoClient(required('MONGO_URL'), { serverSelectionTimeoutMS: 5000, ...options });
 }
 
 /** The schema registry's Confluent-compatible API (`npm test` starts a local Apicurio). */

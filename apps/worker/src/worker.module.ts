@@ -49,7 +49,10 @@ export class WorkerModule {
           provide: LearnerStateRepository,
           inject: [MONGO_DB, AppConfig],
           useFactory: (db: Db, cfg: AppConfig) =>
-            new LearnerStateRepository(db, { cacheSize: cfg.WORKER_STATE_CACHE_LEARNERS }),
+            new LearnerStateRepository(db, {
+              cacheSize: cfg.WORKER_STATE_CACHE_LEARNERS,
+              presumeNewLearners: true,
+            }),
         },
         {
           provide: TransactionalOutput,

@@ -22,6 +22,7 @@ import {
 import { LRUCache } from 'lru-cache';
 import { inParallel, slices } from './in-parallel';
 import { retryTransient } from './mongo-errors';
+import { HighestLearnerIds } from './highest-learner-ids';
 import {
   findEach,
   findEachOf,
@@ -46,6 +47,8 @@ export interface LoadedStates {
   states: Map<number, UserState>;
   /** Per learner with a stored state: what was loaded of it. */
   loaded: Map<number, LoadedVersion>;
+  /** The input partition whose mark the load presumed new learners above, and that mark. */
+  mark?: { source: string; userId: number };
 }
 
 /** A learner's latest stored version, and the older ones still stored (version 0 aside). */
@@ -71,11 +74,19 @@ export interface LearnerStateRepositoryOptions {
    * latest is a conflict, and the learner is read again.
    */
   cacheSize?: number;
+  /**
+   * Loading one input partition's learners to write, presume new (no read) those above the
+   * highest user id stored of that partition (see `HighestLearnerIds`): for a worker, whose input
+   * is keyed by learner. A replay reads every learner: history it replays again is all stored.
+   */
+  presumeNewLearners?: boolean;
 }
 
 export interface LoadOptions {
-  /** Read every learner from the store, none from the cache (after a conflict). */
+  /** Read every learner from the store (after a conflict): none from the cache, none presumed new. */
   fromStore?: boolean;
+  /** The input partition of every one of these learners' events, if they share one. */
+  source?: string;
 }
 
 export interface SaveOptions {
@@ -98,6 +109,8 @@ export interface SaveOptions {
  * written; it is written with a copy as version 1, the predecessor of the next. (Version 1 built
  * on version 0, after a crash between the two, is checked after its insert by one read of the
  * learner's versions instead.) At rest a learner has two documents: version 0 and the latest.
+ * That version 0 is also what lets a worker skip reading learners it presumes new (see
+ * `presumeNewLearners`): a wrong presumption fails on it like any lost race.
  */
 export class LearnerStateRepository implements LearnerStateStore {
   readonly states: Collection<StoredLearnerStateDocument>;
@@ -105,6 +118,8 @@ export class LearnerStateRepository implements LearnerStateStore {
   private capabilities?: Promise<StoreCapabilities>;
   /** The latest version this process stored or read of recently used learners. */
   private readonly cache?: LRUCache<number, CachedVersion>;
+  /** Where new learners are presumed, without reading them. */
+  private readonly highestLearnerIds?: HighestLearnerIds;
 
   constructor(
     private readonly db: Db,
@@ -113,6 +128,7 @@ export class LearnerStateRepository implements LearnerStateStore {
     this.states = db.collection('learner_states');
     this.assignments = db.collection('assignments');
     if (options.cacheSize) this.cache = new LRUCache({ max: options.cacheSize });
+    if (options.presumeNewLearners) this.highestLearnerIds = new HighestLearnerIds(db);
   }
 
   /** For loads by learner (and by block), lookups by username, and copies by assignment. */
@@ -163,8 +179,15 @@ export class LearnerStateRepository implements LearnerStateStore {
         const version = this.cache.get(id);
         if (version) cached.set(id, version);
       }
-    const read = groupByLearner(await this.versionsOf(ids.filter((id) => !cached.has(id))));
-    const loaded: LoadedStates = { states: new Map(), loaded: new Map() };
+    const unread = ids.filter((id) => !cached.has(id));
+    const mark =
+      this.highestLearnerIds && options.source !== undefined && !options.fromStore
+        ? { source: options.source, userId: await this.highestLearnerIds.of(options.source) }
+        : undefined;
+    const read = groupByLearner(
+      await this.versionsOf(mark ? unread.filter((id) => id <= mark.userId) : unread),
+    );
+    const loaded: LoadedStates = { states: new Map(), loaded: new Map(), mark };
     for (const id of ids) {
       let version = cached.get(id);
       if (!version) {
@@ -236,8 +259,22 @@ export class LearnerStateRepository implements LearnerStateStore {
         this.cache?.set(document.userId, { document, older: [] });
 
     const writtenIds = written.map(({ userId }) => userId);
-    const derived = this.copyAssignments(loaded, writtenIds, options.resync ?? []);
+    const derived = Promise.all([
+      this.copyAssignments(loaded, writtenIds, options.resync ?? []),
+      this.raiseMark(loaded),
+    ]).then(() => undefined);
     return { conflicts: [...conflicts], derived };
+  }
+
+  /**
+   * Every learner loaded is stored now (written, or a conflict: another writer's state), so the
+   * partition's mark may rise to the highest of them; nothing to write when it is that high already.
+   */
+  private async raiseMark({ states, mark }: LoadedStates): Promise<void> {
+    if (!mark || !this.highestLearnerIds) return;
+    let highest = mark.userId;
+    for (const userId of states.keys()) if (userId > highest) highest = userId;
+    if (highest > mark.userId) await this.highestLearnerIds.raise(mark.source, highest);
   }
 
   /**

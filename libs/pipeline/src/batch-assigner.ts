@@ -110,6 +110,9 @@ export class BatchAssigner {
         });
     });
 
+    // A worker's batch is one input partition's: the store may know which of its learners are new.
+    const sources = new Set(events.map(({ position }) => position.source));
+    const source = sources.size === 1 ? [...sources][0] : undefined;
     const produced = new Map<number, AssignmentChange[]>();
     const decisions = new Map<string, Map<string, number>>();
     let pending = [...new Set(events.map(({ event }) => event.userId))];
@@ -117,7 +120,7 @@ export class BatchAssigner {
     for (let attempt = 1; pending.length > 0; attempt++) {
       if (attempt > MAX_ATTEMPTS)
         throw new Error(`learners ${pending.join(', ')} kept changing under this batch`);
-      const loaded = await this.store.load(pending, { fromStore: attempt > 1 });
+      const loaded = await this.store.load(pending, { fromStore: attempt > 1, source });
       const attemptDecisions = new Map<number, { experiment: string; outcome: string }[]>();
       const resync = new Set<number>();
       const changed = new Set<number>();

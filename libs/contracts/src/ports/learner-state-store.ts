@@ -13,8 +13,16 @@ export interface LoadedLearners {
 
 /** Learner state storage as the pipeline needs it: load some learners, save what changed. */
 export interface LearnerStateStore {
-  /** `fromStore`: as stored now, after a conflict; otherwise a store may answer from memory. */
-  load(userIds: readonly number[], options?: { fromStore?: boolean }): Promise<LoadedLearners>;
+  /**
+   * `fromStore`: as stored now, after a conflict; otherwise a store may answer from memory.
+   * `source`: the input partition every one of these learners' events comes from, when they share
+   * one; a store may then presume new, without reading them, learners it has reason to think it
+   * never stored. A wrong presumption must be a conflict at save.
+   */
+  load(
+    userIds: readonly number[],
+    options?: { fromStore?: boolean; source?: string },
+  ): Promise<LoadedLearners>;
   /**
    * Resolves once the states are stored, with the learners whose state another writer changed
    * since load (their states are not written), and the writes that follow from the stored states
