@@ -1,6 +1,7 @@
 import { analyticsMessageOf, type AnalyticsMessage, type DeadLetter } from '@assigner/contracts';
 import { ensureTopics, TransactionalOutput } from '@assigner/messaging';
 import {
+  groupBy,
   OPEN_CHUNK_STALE_AFTER_MS,
   TAKEN_OVER_WATCH_MS,
   type ChunkWriter,
@@ -281,16 +282,4 @@ function uniqueDeadLetters(documents: readonly OpenChunkDocument[]): DeadLetter[
   return [...byPosition.values()].sort(
     (a, b) => a.message.position.offset - b.message.position.offset,
   );
-}
-
-/** `Map.groupBy`, which Node 20 lacks. */
-function groupBy<T, K>(items: readonly T[], keyOf: (item: T) => K): Map<K, T[]> {
-  const groups = new Map<K, T[]>();
-  for (const item of items) {
-    const key = keyOf(item);
-    const group = groups.get(key);
-    if (group) group.push(item);
-    else groups.set(key, [item]);
-  }
-  return groups;
 }

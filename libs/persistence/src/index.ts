@@ -33,3 +33,4 @@ export {
   type AttributeImport,
   type SourcedAttributes,
 } from './learner-attributes.repository';
+export { groupBy } from './group-by';

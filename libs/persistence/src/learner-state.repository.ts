@@ -20,6 +20,7 @@ import {
   type StoredLearnerStateDocument,
 } from './learner-state.documents';
 import { LRUCache } from 'lru-cache';
+import { groupBy } from './group-by';
 import { inParallel, slices } from './in-parallel';
 import { retryTransient } from './mongo-errors';
 import { HighestLearnerIds } from './highest-learner-ids';
@@ -180,10 +181,7 @@ export class LearnerStateRepository implements LearnerStateStore {
         if (version) cached.set(id, version);
       }
     const unread = ids.filter((id) => !cached.has(id));
-    const mark =
-      this.highestLearnerIds && options.source !== undefined && !options.fromStore
-        ? { source: options.source, userId: await this.highestLearnerIds.of(options.source) }
-        : undefined;
+    const mark = await this.markToPresumeAbove(options, unread);
     const read = groupByLearner(
       await this.versionsOf(mark ? unread.filter((id) => id <= mark.userId) : unread),
     );
@@ -266,6 +264,17 @@ export class LearnerStateRepository implements LearnerStateStore {
     return { conflicts: [...conflicts], derived };
   }
 
+  /** The mark of the input partition above which this load presumes learners new, if any. */
+  private async markToPresumeAbove(
+    { source, fromStore }: LoadOptions,
+    unread: readonly number[],
+  ): Promise<LoadedStates['mark']> {
+    // After a conflict every learner is read; learners all cached leave no read to spare.
+    if (!this.highestLearnerIds || source === undefined || fromStore || unread.length === 0)
+      return undefined;
+    return { source, userId: await this.highestLearnerIds.of(source) };
+  }
+
   /**
    * Every learner loaded is stored now (written, or a conflict: another writer's state), so the
    * partition's mark may rise to the highest of them; nothing to write when it is that high already.
@@ -321,13 +330,7 @@ export class LearnerStateRepository implements LearnerStateStore {
   ): Promise<StoredLearnerStateDocument[]> {
     if (userIds.length === 0) return [];
     const capabilities = await this.storeCapabilities();
-    const blocks = new Map<number, number[]>();
-    for (const userId of userIds) {
-      const block = learnerBlock(userId);
-      const learners = blocks.get(block);
-      if (learners) learners.push(userId);
-      else blocks.set(block, [userId]);
-    }
+    const blocks = groupBy(userIds, learnerBlock);
     if (capabilities.indexedIn || userIds.length < LEARNERS_PER_BLOCK_READ * blocks.size)
       return findEach(this.states, capabilities, 'userId', userIds, projection);
     return findEachOf(
@@ -444,12 +447,7 @@ function contentKey(content: StateContent): string {
 function groupByLearner(
   documents: StoredLearnerStateDocument[],
 ): Map<number, StoredLearnerStateDocument[]> {
-  const byLearner = new Map<number, StoredLearnerStateDocument[]>();
-  for (const document of documents) {
-    const versions = byLearner.get(document.userId);
-    if (versions) versions.push(document);
-    else byLearner.set(document.userId, [document]);
-  }
+  const byLearner = groupBy(documents, ({ userId }) => userId);
   for (const versions of byLearner.values()) versions.sort((a, b) => a.version - b.version);
   return byLearner;
 }
