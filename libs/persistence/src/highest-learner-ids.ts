@@ -31,8 +31,8 @@ export class HighestLearnerIds {
   }
 
   /**
-   * Once these learners are stored. `$max` is atomic on MongoDB; on FerretDB two raises can lose
-   * one, which leaves a mark too low: a conflict more, nothing wrong.
+   * Once the partition's learners up to `userId` are stored. `$max` is atomic on MongoDB; on
+   * FerretDB two raises can lose one, which leaves a mark too low: a conflict more, nothing wrong.
    */
   async raise(source: string, userId: number): Promise<void> {
     const raise = (upsert: boolean) =>
