@@ -12,6 +12,7 @@ import {
   applyEvent,
   namespacedName,
   type AssignmentChange,
+  type EventOutcome,
   type Experiment,
   type LearnerAttributesLookup,
   type LearnerEvent,
@@ -114,14 +115,14 @@ export class BatchAssigner {
     const sources = new Set(events.map(({ position }) => position.source));
     const source = sources.size === 1 ? [...sources][0] : undefined;
     const produced = new Map<number, AssignmentChange[]>();
-    const decisions = new Map<string, Map<string, number>>();
+    const tally = new DecisionTally();
     let pending = [...new Set(events.map(({ event }) => event.userId))];
     const derived: Promise<void>[] = [];
     for (let attempt = 1; pending.length > 0; attempt++) {
       if (attempt > MAX_ATTEMPTS)
         throw new Error(`learners ${pending.join(', ')} kept changing under this batch`);
       const loaded = await this.store.load(pending, { fromStore: attempt > 1, source });
-      const attemptDecisions = new Map<number, { experiment: string; outcome: string }[]>();
+      const attemptDecisions = new Map<number, EventOutcome['decisions'][]>();
       const resync = new Set<number>();
       const changed = new Set<number>();
       for (const { index, event, position } of events) {
@@ -135,15 +136,14 @@ export class BatchAssigner {
           options.attributes?.of(event.userId),
         );
         if (outcome.changes.some((change) => change.redelivered)) resync.add(event.userId);
-        if (outcome.changes.length > 0) changed.add(event.userId);
-        produced.set(index, outcome.changes);
-        const made = attemptDecisions.get(event.userId) ?? [];
-        for (const { experiment, decision } of outcome.decisions)
-          made.push({
-            experiment: namespacedName(experiment),
-            outcome: decision.bucketed ? `bucket ${decision.bucket}` : decision.reason,
-          });
-        attemptDecisions.set(event.userId, made);
+        // An event applied again after a conflict replaces what its earlier attempt produced.
+        if (outcome.changes.length > 0) {
+          changed.add(event.userId);
+          produced.set(index, outcome.changes);
+        } else produced.delete(index);
+        const made = attemptDecisions.get(event.userId);
+        if (made) made.push(outcome.decisions);
+        else attemptDecisions.set(event.userId, [outcome.decisions]);
       }
       await options.writeAhead?.record({
         learners: [...changed],
@@ -155,14 +155,8 @@ export class BatchAssigner {
       saved.derived.catch(() => undefined);
       derived.push(saved.derived);
       const retry = new Set(conflicts);
-      for (const [userId, made] of attemptDecisions) {
-        if (retry.has(userId)) continue;
-        for (const { experiment, outcome } of made) {
-          const outcomes = decisions.get(experiment) ?? new Map<string, number>();
-          outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
-          decisions.set(experiment, outcomes);
-        }
-      }
+      for (const [userId, made] of attemptDecisions)
+        if (!retry.has(userId)) for (const decisions of made) tally.add(decisions);
       pending = conflicts;
     }
     // Dead letters alone, nothing stored: recorded all the same, to be published with the batch.
@@ -177,9 +171,35 @@ export class BatchAssigner {
       changes,
       deadLetters,
       counts,
-      decisions: [...decisions].flatMap(([experiment, outcomes]) =>
-        [...outcomes].map(([outcome, count]) => ({ experiment, outcome, count })),
-      ),
+      decisions: tally.counts(),
     };
+  }
+}
+
+/** Decisions counted per experiment and outcome; named only at the end, not per decision. */
+class DecisionTally {
+  /** Outcome: the bucket, or the reason nobody was bucketed. */
+  private readonly byExperiment = new Map<Experiment, Map<number | string, number>>();
+
+  add(decisions: EventOutcome['decisions']): void {
+    for (const { experiment, decision } of decisions) {
+      let outcomes = this.byExperiment.get(experiment);
+      if (!outcomes) {
+        outcomes = new Map<number | string, number>();
+        this.byExperiment.set(experiment, outcomes);
+      }
+      const outcome = decision.bucketed ? decision.bucket : decision.reason;
+      outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+    }
+  }
+
+  counts(): DecisionCount[] {
+    return [...this.byExperiment].flatMap(([experiment, outcomes]) =>
+      [...outcomes].map(([outcome, count]) => ({
+        experiment: namespacedName(experiment),
+        outcome: typeof outcome === 'number' ? `bucket ${outcome}` : outcome,
+        count,
+      })),
+    );
   }
 }

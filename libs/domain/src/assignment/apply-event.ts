@@ -4,7 +4,7 @@ import { decisionCourseOf, namespacedName, type Experiment } from '../experiment
 import type { EnrollmentEvent, LearnerEvent } from '../events/learner-event';
 import type { LearnerAttributes } from '../learners/learner-attributes';
 import type { Micros } from '../time/iso-time';
-import { decisionInputOf } from './decision-input';
+import { decisionInputOf, type DecisionContext } from './decision-input';
 import {
   assignmentKey,
   creationReportsOf,
@@ -177,7 +177,8 @@ export function applyEvent(
   // What the event itself says, the same for every experiment it triggers.
   // The event's own word on staff first (native events carry it), else the LMS export's.
   const isStaff = event.isStaff ?? (attributes?.isStaff || undefined);
-  const context = {
+  const context: DecisionContext = {
+    courseId: null,
     now: event.time,
     isStaff,
     isSuperuser: attributes?.isSuperuser || undefined,
@@ -190,7 +191,8 @@ export function applyEvent(
   for (const { experiment, courseId } of triggered(event, experiments)) {
     const key = assignmentKey(namespacedName(experiment), courseId);
     const current = state.assignments.get(key);
-    const input = decisionInputOf(state, { ...context, courseId });
+    context.courseId = courseId;
+    const input = decisionInputOf(state, context);
     const decision = decide(experiment, input);
     outcome.decisions.push({ experiment, courseId, decision });
     const username = input.username;

@@ -28,14 +28,13 @@ export function decisionInputOf(state: UserState, context: DecisionContext): Dec
   // Strictly before: of events at the same instant, none may lend its username or enrollment to
   // another, whichever order they are applied in.
   const usernameKnown = state.usernameSince !== undefined && state.usernameSince < context.now;
-  return {
+  // Built field by field, not spread: it is made for every decision of every event.
+  const input: DecisionInput = {
     userId: state.userId,
     username: context.username ?? (usernameKnown ? state.username : undefined),
     isStaff: context.isStaff,
-    ...(context.isSuperuser ? { isSuperuser: true } : {}),
     courseId: context.courseId ?? undefined,
     now: context.now,
-    ...heldLayersOf(state),
     enrolledAt:
       enrollment &&
       createdAsOf(
@@ -46,12 +45,16 @@ export function decisionInputOf(state: UserState, context: DecisionContext): Dec
           : undefined,
       ),
   };
+  if (context.isSuperuser) input.isSuperuser = true;
+  const heldLayers = heldLayersOf(state);
+  if (heldLayers) input.heldLayers = heldLayers;
+  return input;
 }
 
-/** Per layer, the experiment the learner holds assignments in; nothing when no layer is used. */
-function heldLayersOf(state: UserState): { heldLayers?: Map<string, string> } {
+/** Per layer, the experiment the learner holds assignments in; none when no layer is used. */
+function heldLayersOf(state: UserState): Map<string, string> | undefined {
   let held: Map<string, string> | undefined;
   for (const { layer, experiment } of state.assignments.values())
     if (layer !== undefined) (held ??= new Map()).set(layer, experiment);
-  return held ? { heldLayers: held } : {};
+  return held;
 }

@@ -41,6 +41,11 @@ type RuleStep = [
 
 const matches = (yes: boolean): RuleResult => (yes ? 'on' : 'no_match');
 
+function hasEntries(record: object): boolean {
+  for (const key in record) if (Object.hasOwn(record, key)) return true;
+  return false;
+}
+
 /** A CourseWaffleFlag's rules in the order it consults them; the first "on" or "off" decides. */
 const RULE_ORDER: readonly RuleStep[] = [
   [
@@ -51,7 +56,9 @@ const RULE_ORDER: readonly RuleStep[] = [
   [
     'org_override',
     (rule, _, __, courseKey) => {
-      const org = courseKey === undefined ? undefined : orgOfCourse(courseKey);
+      // Most flags override no org: no need to parse the course key for them.
+      if (courseKey === undefined || !hasEntries(rule.orgs)) return 'not_set';
+      const org = orgOfCourse(courseKey);
       return org === undefined ? 'not_set' : (rule.orgs[org] ?? 'not_set');
     },
   ],
