@@ -72,29 +72,41 @@ describe('learner states in the store', () => {
     expect((await coursesOf()).length).toBe(2);
   });
 
-  it('gives a writer whose version number was freed by deletions a conflict', async () => {
-    await advance('course-v1:edX+A+1');
-    const stale = await repository.load([USER]); // version 1 (version 0's copy) is the latest
-    // Three more versions: each save deletes the version it replaced, so 2 and 3 are free again.
-    for (const course of ['course-v1:edX+B+1', 'course-v1:edX+C+1', 'course-v1:edX+D+1'])
-      await advance(course);
+  it.each([
+    ['version 0, whose successor is checked by a read', 1],
+    ['version 1, whose successor deletes it', 2],
+  ])(
+    'gives a writer whose version number was freed by deletions a conflict: built on %s',
+    async (_, writes) => {
+      const courses = ['A', 'B', 'C', 'D', 'E'].map((course) => `course-v1:edX+${course}+1`);
+      for (const course of courses.slice(0, writes)) await advance(course);
+      const stale = await repository.load([USER]);
+      // Three more versions: each save above version 1 deletes the one it replaced, so the
+      // number after the stale writer's is free again.
+      for (const course of courses.slice(writes, writes + 3)) await advance(course);
 
-    enrolledIn(stale.states.get(USER)!, 'course-v1:edX+Stale+1');
-    expect(await save(stale)).toEqual([USER]);
-    expect((await coursesOf()).sort()).toEqual([
-      'course-v1:edX+A+1',
-      'course-v1:edX+B+1',
-      'course-v1:edX+C+1',
-      'course-v1:edX+D+1',
-    ]);
-    // The next writer builds on the latest state, not on the stale one.
-    await advance('course-v1:edX+E+1');
-    expect(await coursesOf()).not.toContain('course-v1:edX+Stale+1');
-    expect(await coursesOf()).toContain('course-v1:edX+E+1');
+      enrolledIn(stale.states.get(USER)!, 'course-v1:edX+Stale+1');
+      expect(await save(stale)).toEqual([USER]);
+      expect((await coursesOf()).sort()).toEqual(courses.slice(0, writes + 3));
+      // The next writer builds on the latest state, not on the stale one.
+      await advance('course-v1:edX+F+1');
+      expect(await coursesOf()).not.toContain('course-v1:edX+Stale+1');
+      expect(await coursesOf()).toContain('course-v1:edX+F+1');
+    },
+  );
+
+  it('stores a learner written once as one document, and any learner as at most two', async () => {
+    await advance('course-v1:edX+A+1');
+    expect(await repository.states.countDocuments({ userId: USER })).toBe(1);
+    for (const course of ['course-v1:edX+B+1', 'course-v1:edX+C+1', 'course-v1:edX+D+1']) {
+      await advance(course);
+      expect(await repository.states.countDocuments({ userId: USER })).toBe(2);
+    }
   });
 
   it('finishes the job of a writer stopped between its insert and its delete, for a stale writer to lose', async () => {
     await advance('course-v1:edX+A+1');
+    await advance('course-v1:edX+B+1');
     const stale = await repository.load([USER]); // version 1
     // Another writer inserts version 2 (here the same content) and stops before deleting 1.
     const { _id, ...version1 } = (await repository.states.findOne({ _id: `${USER}#1` }))!;
@@ -108,6 +120,7 @@ describe('learner states in the store', () => {
     expect(await save(stale)).toEqual([USER]);
     expect((await coursesOf()).sort()).toEqual([
       'course-v1:edX+A+1',
+      'course-v1:edX+B+1',
       'course-v1:edX+C+1',
       'course-v1:edX+D+1',
     ]);
@@ -245,25 +258,36 @@ describe('learner states in the store', () => {
 
   it('holds two versions per learner however often they are written', async () => {
     const LEARNERS = 2000;
+    const ROUNDS = 100;
     // As the worker runs it: recently used learners' latest versions are kept in memory.
     const assigner = new BatchAssigner(new LearnerStateRepository(db, { cacheSize: LEARNERS }));
     const experiments = [experiment({ triggers: ['page_view'] })];
-    for (let round = 0; round < 100; round++) {
-      // Each round enrolls every learner in one more course: every learner's state changes.
+    const modeIn = (round: number) => (round % 2 === 0 ? 'audit' : 'verified');
+    for (let round = 0; round < ROUNDS; round++) {
+      // Each round changes every learner's enrollment mode: every learner's state changes, and
+      // stays the same size, so that the rounds cost the same.
       const messages = Array.from({ length: LEARNERS }, (_, index) => ({
         value: JSON.stringify({
           type: 'experiment-assigner.enrollment',
+          action: round === 0 ? 'activated' : 'mode_changed',
           user_id: index + 1,
-          course_id: `course-v1:edX+R${round}+1`,
+          course_id: 'course-v1:edX+R+1',
+          mode: modeIn(round),
           time: new Date(Date.UTC(2026, 0, 1, 0, 0, round)).toISOString(),
         }),
         position: { source: 'rounds/0', offset: round * LEARNERS + index },
       }));
       await assigner.process(messages, experiments);
     }
-    // Version 0 and the latest.
+    // Version 0 and the latest, the version of the last round.
     expect(await db.collection('learner_states').countDocuments()).toBe(2 * LEARNERS);
+    const newest = await repository.states.find({ version: ROUNDS - 1 }).toArray();
+    expect(newest.map(({ userId }) => userId).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: LEARNERS }, (_, index) => index + 1),
+    );
     const latest = await repository.latestStates([1, LEARNERS]);
-    expect([...latest.values()].map(({ enrollments }) => enrollments.size)).toEqual([100, 100]);
+    expect(
+      [...latest.values()].map(({ enrollments }) => enrollments.get('course-v1:edX+R+1')?.mode),
+    ).toEqual([modeIn(ROUNDS - 1), modeIn(ROUNDS - 1)]);
   }, 600_000);
 });

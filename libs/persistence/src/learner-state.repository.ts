@@ -107,10 +107,10 @@ export interface SaveOptions {
  * freed. A writer whose insert of n+1 succeeded only because that number was freed (its state
  * was loaded before two or more newer versions) then finds n already deleted: a lost race, with
  * no read. Version 0 is never deleted, so inserting it succeeds only for a learner nobody has
- * written; it is written with a copy as version 1, the predecessor of the next. (Version 1 built
- * on version 0, after a crash between the two, is checked after its insert by one read of the
- * learner's versions instead.) At rest a learner has two documents: version 0 and the latest.
- * That version 0 is also what lets a worker skip reading learners it presumes new (see
+ * written, and version 1, which has no predecessor to delete, is checked after its insert by one
+ * read of the learner's versions instead: once per learner, where a copy of every new learner as
+ * version 1 would cost a write each. At rest a learner has one document (version 0) or two
+ * (version 0 and the latest). That version 0 is also what lets a worker skip reading learners it presumes new (see
  * `presumeNewLearners`): a wrong presumption fails on it like any lost race.
  */
 export class LearnerStateRepository implements LearnerStateStore {
@@ -219,9 +219,8 @@ export class LearnerStateRepository implements LearnerStateStore {
    * Writes each changed learner's next version in one unordered insert, then deletes the versions
    * they replace. A version another writer took first is a conflict: that learner's state is
    * unwritten; so is one whose predecessor was gone already (its number had been freed: loads
-   * ignore it and the next writer deletes it). A new learner's version 0 is followed by a copy as
-   * version 1, so that their next version has a predecessor to delete. Resolves then, with the
-   * writes still under way of the lookup copies of what the written versions changed.
+   * ignore it and the next writer deletes it). Resolves then, with the writes still under way of
+   * the lookup copies of what the written versions changed.
    */
   async save(
     loaded: LoadedStates,
@@ -242,19 +241,8 @@ export class LearnerStateRepository implements LearnerStateStore {
     const inserted = versions.filter(({ userId }) => !conflicts.has(userId));
     for (const userId of await this.racesLostAmong(inserted)) conflicts.add(userId);
     const written = inserted.filter(({ userId }) => !conflicts.has(userId));
-
-    // Only once version 0 holds. Where another writer's version 1, built on our version 0, got
-    // in first, our state is no longer the latest: that learner is left out of the cache.
-    const copies = written
-      .filter(({ version }) => version === 0)
-      .map((first) => ({ ...first, _id: learnerStateId(first.userId, 1), version: 1 }));
-    const copyClashes = new Set(
-      (await this.insertAll(this.states, copies)).map((index) => copies[index]!.userId),
-    );
-    for (const userId of [...conflicts, ...copyClashes]) this.cache?.delete(userId);
-    for (const document of [...written.filter(({ version }) => version > 0), ...copies])
-      if (!copyClashes.has(document.userId))
-        this.cache?.set(document.userId, { document, older: [] });
+    for (const userId of conflicts) this.cache?.delete(userId);
+    for (const document of written) this.cache?.set(document.userId, { document, older: [] });
 
     const writtenIds = written.map(({ userId }) => userId);
     const derived = Promise.all([
