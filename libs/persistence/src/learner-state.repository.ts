@@ -110,8 +110,8 @@ export interface SaveOptions {
  * written, and version 1, which has no predecessor to delete, is checked after its insert by one
  * read of the learner's versions instead: once per learner, where a copy of every new learner as
  * version 1 would cost a write each. At rest a learner has one document (version 0) or two
- * (version 0 and the latest). That version 0 is also what lets a worker skip reading learners it presumes new (see
- * `presumeNewLearners`): a wrong presumption fails on it like any lost race.
+ * (version 0 and the latest). That version 0 is also what lets a worker skip reading learners it
+ * presumes new (see `presumeNewLearners`): a wrong presumption fails on it like any lost race.
  */
 export class LearnerStateRepository implements LearnerStateStore {
   readonly states: Collection<StoredLearnerStateDocument>;
